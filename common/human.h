@@ -1,0 +1,20 @@
+#pragma once
+
+// How drocc shows times and durations to people.
+
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace drocc {
+
+// "2h 30m", "3d 4h", "45s", "0s": the two most significant units, rounded down.
+std::string HumanDuration(absl::Duration d);
+
+// "2026-11-25 14:03:07" in local time, or "-" for absl::InfinitePast().
+std::string HumanTime(absl::Time t);
+
+// RFC 3339 in UTC ("2026-11-25T14:03:07Z"), for machine-readable output.
+std::string Rfc3339(absl::Time t);
+
+}  // namespace drocc
