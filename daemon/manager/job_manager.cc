@@ -1,0 +1,452 @@
+#include "daemon/manager/job_manager.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "daemon/queue/fifo_admission.h"
+#include "nlohmann/json.hpp"
+
+namespace drocc::manager {
+namespace {
+
+using queue::Job;
+using queue::JobId;
+using queue::JobState;
+using queue::JobUpdate;
+
+constexpr char kDrainSetting[] = "admission.drain";
+
+// Keeps the fields the worker needs and drops the bulky ones.
+Job Slim(Job job) {
+  job.spec.script.clear();
+  job.spec.script.shrink_to_fit();
+  job.spec.environment.clear();
+  job.spec.environment.shrink_to_fit();
+  job.events.clear();
+  return job;
+}
+
+std::string SlurmReason(const slurm::BackendJob& b, JobState to) {
+  switch (to) {
+    case JobState::kAdmitted:
+      return b.reason.empty() ? "waiting in Slurm's queue"
+                              : absl::StrCat("waiting in Slurm's queue: ", b.reason);
+    case JobState::kRunning:
+      return absl::StrCat("running on ", b.nodes);
+    case JobState::kRequeued:
+      return b.reason.empty() ? "requeued by Slurm" : absl::StrCat("requeued by Slurm: ", b.reason);
+    default:
+      return b.reason;
+  }
+}
+
+}  // namespace
+
+JobManager::JobManager(store::Store* store, slurm::SchedulerBackend* backend, const Clock* clock,
+                       JobManagerOptions options)
+    : store_(store), backend_(backend), clock_(clock), options_(options) {
+  admission_.max_jobs_in_slurm = options_.max_jobs_in_slurm;
+}
+
+JobManager::~JobManager() { Stop(); }
+
+absl::Status JobManager::Start() {
+  auto drain = store_->GetSetting(kDrainSetting);
+  if (!drain.ok()) return drain.status();
+  if (drain->has_value()) {
+    auto j = nlohmann::json::parse(**drain, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object()) {
+      admission_.drained = j.value("drained", false);
+      admission_.reason = j.value("reason", "");
+      admission_.changed_by = j.value("by", "");
+      admission_.change_time = absl::FromUnixSeconds(j.value("time", int64_t{0}));
+    }
+  }
+  auto jobs = store_->ListActiveJobs();
+  if (!jobs.ok()) return jobs.status();
+  for (Job& job : *jobs) {
+    JobId id = job.id;
+    if (job.state == JobState::kPending) pending_.push_back(id);
+    active_.emplace(id, Slim(std::move(job)));
+  }
+  spdlog::info("loaded {} live jobs ({} pending); admission {}", active_.size(), pending_.size(),
+               admission_.drained ? "drained" : "open");
+  PublishStatus();
+  if (options_.run_worker) worker_ = std::thread([this] { WorkerLoop(); });
+  return absl::OkStatus();
+}
+
+void JobManager::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  RunTasks();  // answer whatever was posted meanwhile
+}
+
+void JobManager::Post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void JobManager::WorkerLoop() {
+  auto next_poll = std::chrono::steady_clock::now();
+  const auto interval = absl::ToChronoMilliseconds(options_.poll_interval);
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_until(lock, next_poll, [this] { return stopping_ || !tasks_.empty(); });
+      if (stopping_) return;
+    }
+    bool poll = std::chrono::steady_clock::now() >= next_poll;
+    if (poll) next_poll = std::chrono::steady_clock::now() + interval;
+    Round(poll);
+  }
+}
+
+void JobManager::RunOnce() { Round(/*poll=*/true); }
+
+void JobManager::Round(bool poll) {
+  RunTasks();
+  if (poll) Poll();
+  Admit();
+  PublishStatus();
+}
+
+void JobManager::RunTasks() {
+  std::deque<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(mu_);
+    tasks.swap(tasks_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void JobManager::Submit(Job job, store::Store::InsertCallback done) {
+  store_->InsertJob(std::move(job),
+                    [this, done = std::move(done)](absl::StatusOr<store::InsertResult> result) {
+                      if (result.ok() && result->created) {
+                        Post([this, job = Slim(result->job)] { OnSubmitted(job); });
+                      }
+                      done(std::move(result));
+                    });
+}
+
+void JobManager::OnSubmitted(const Job& job) {
+  if (active_.count(job.id) != 0) return;
+  active_.emplace(job.id, job);
+  pending_.push_back(job.id);
+}
+
+void JobManager::Cancel(JobId id, std::string by, JobCallback done) {
+  Post([this, id, by = std::move(by), done = std::move(done)] { DoCancel(id, by, done); });
+}
+
+void JobManager::DoCancel(JobId id, const std::string& by, const JobCallback& done) {
+  auto it = active_.find(id);
+  if (it == active_.end()) {
+    auto job = store_->GetJob(id, /*with_events=*/false);
+    if (!job.ok()) return done(job.status());
+    return done(absl::FailedPreconditionError(
+        absl::StrCat("job ", id, " has already ended (", queue::JobStateName(job->state), ")")));
+  }
+  Job& job = it->second;
+  absl::Time now = clock_->Now();
+  if (job.state == JobState::kPending) {
+    JobUpdate u{.id = id,
+                .from = JobState::kPending,
+                .to = JobState::kCancelled,
+                .at = now,
+                .reason = absl::StrCat("cancelled by ", by, " before it was admitted"),
+                .end_time = now};
+    if (absl::Status s = Apply(u); !s.ok()) return done(s);
+    return done(store_->GetJob(id, /*with_events=*/false));
+  }
+  if (job.slurm_job_id == 0) {
+    return done(absl::UnavailableError(absl::StrCat(
+        "job ", id, " is being handed to Slurm right now; try again in a few seconds")));
+  }
+  if (absl::Status s = backend_->Cancel(job.slurm_job_id); !s.ok()) return done(s);
+  JobUpdate u{.id = id,
+              .from = job.state,
+              .to = job.state,
+              .at = now,
+              .reason = absl::StrCat("cancel requested by ", by)};
+  if (absl::Status s = Apply(u); !s.ok()) return done(s);
+  spdlog::info("job {}: cancel requested by {} (Slurm job {})", id, by, job.slurm_job_id);
+  done(store_->GetJob(id, /*with_events=*/false));
+}
+
+void JobManager::SetDrained(bool drained, std::string reason, std::string by,
+                            AdmissionCallback done) {
+  Post([this, drained, reason = std::move(reason), by = std::move(by), done = std::move(done)] {
+    DoSetDrained(drained, reason, by, done);
+  });
+}
+
+void JobManager::DoSetDrained(bool drained, const std::string& reason, const std::string& by,
+                              const AdmissionCallback& done) {
+  absl::Time now = clock_->Now();
+  nlohmann::json j = {
+      {"drained", drained}, {"reason", reason}, {"by", by}, {"time", absl::ToUnixSeconds(now)}};
+  absl::Status s = store::PutSettingAndWait(*store_, kDrainSetting, j.dump());
+  if (!s.ok()) return done(s);
+  admission_.drained = drained;
+  admission_.reason = reason;
+  admission_.changed_by = by;
+  admission_.change_time = now;
+  spdlog::info("admission {} by {}{}", drained ? "drained" : "resumed", by,
+               reason.empty() ? "" : absl::StrCat(": ", reason));
+  Admit();  // resuming admits at once; draining refreshes the pending reasons
+  PublishStatus();
+  done(admission_status());
+}
+
+absl::Status JobManager::Apply(const JobUpdate& u) {
+  absl::Status s = store::UpdateJobAndWait(*store_, u);
+  auto it = active_.find(u.id);
+  if (!s.ok()) {
+    spdlog::error("job {}: cannot record {} -> {}: {}", u.id, queue::JobStateName(u.from),
+                  queue::JobStateName(u.to), s.ToString());
+    // The store is the truth: reload the job so memory does not drift from it.
+    auto stored = store_->GetJob(u.id, false);
+    if (stored.ok() && it != active_.end()) {
+      if (queue::IsTerminal(stored->state)) {
+        active_.erase(it);
+      } else {
+        it->second = Slim(*std::move(stored));
+      }
+    }
+    return s;
+  }
+  if (it == active_.end()) return absl::OkStatus();
+  queue::Job& job = it->second;
+  if (absl::Status a = queue::ApplyUpdate(u, job); !a.ok()) return a;
+  if (u.from != u.to) {
+    spdlog::info("job {}: {} -> {}{}", u.id, queue::JobStateName(u.from), queue::JobStateName(u.to),
+                 u.reason.empty() ? "" : absl::StrCat(" (", u.reason, ")"));
+  }
+  if (u.from == JobState::kPending && u.to != JobState::kPending) {
+    pending_.erase(std::remove(pending_.begin(), pending_.end(), u.id), pending_.end());
+    pending_reason_.erase(u.id);
+  }
+  if (u.to == JobState::kPending && u.from != JobState::kPending) pending_.push_back(u.id);
+  if (queue::IsTerminal(u.to)) active_.erase(it);
+  return absl::OkStatus();
+}
+
+uint32_t JobManager::JobsInSlurm() const {
+  uint32_t n = 0;
+  for (const auto& [id, job] : active_) n += queue::IsInSlurm(job.state) ? 1 : 0;
+  return n;
+}
+
+void JobManager::Poll() {
+  bool any_in_slurm = std::any_of(active_.begin(), active_.end(),
+                                  [](const auto& kv) { return queue::IsInSlurm(kv.second.state); });
+  if (!any_in_slurm) return;
+  auto listed = backend_->ListJobs();
+  if (!listed.ok()) {
+    if (slurm_ok_) spdlog::warn("cannot reach Slurm: {}", listed.status().message());
+    slurm_ok_ = false;
+    slurm_error_ = std::string(listed.status().message());
+    return;
+  }
+  if (!slurm_ok_) spdlog::info("Slurm is reachable again");
+  slurm_ok_ = true;
+  slurm_error_.clear();
+
+  std::multimap<JobId, const slurm::BackendJob*> by_drocc_id;
+  for (const slurm::BackendJob& b : *listed) by_drocc_id.emplace(b.drocc_id, &b);
+
+  // Copy the ids: Apply() erases ended jobs from active_.
+  std::vector<JobId> ids;
+  for (const auto& [id, job] : active_) {
+    if (queue::IsInSlurm(job.state)) ids.push_back(id);
+  }
+  absl::Time now = clock_->Now();
+  for (JobId id : ids) {
+    Job& job = active_.at(id);
+    auto [lo, hi] = by_drocc_id.equal_range(id);
+    const slurm::BackendJob* found = nullptr;
+    for (auto i = lo; i != hi; ++i) {
+      if (job.slurm_job_id == 0 || i->second->slurm_job_id == job.slurm_job_id) {
+        found = i->second;
+        break;
+      }
+    }
+    if (std::distance(lo, hi) > 1) {
+      spdlog::error("job {}: Slurm holds {} jobs with its comment; following {}", id,
+                    std::distance(lo, hi), found ? found->slurm_job_id : 0);
+    }
+    if (job.slurm_job_id == 0) {
+      if (found != nullptr) {
+        spdlog::info("job {}: adopting Slurm job {} (submitted before a restart)", id,
+                     found->slurm_job_id);
+        Apply({.id = id,
+               .from = job.state,
+               .to = job.state,
+               .at = now,
+               .reason = "adopted after a restart",
+               .slurm_job_id = found->slurm_job_id})
+            .IgnoreError();
+      } else {
+        SubmitToSlurm(job);
+        continue;
+      }
+    }
+    if (found == nullptr) {
+      Apply({.id = id,
+             .from = job.state,
+             .to = JobState::kLost,
+             .at = now,
+             .reason = absl::StrCat("Slurm no longer knows job ", job.slurm_job_id,
+                                    ": it ended while droccd was not watching, or slurmctld "
+                                    "lost its state"),
+             .end_time = now})
+          .IgnoreError();
+      continue;
+    }
+    const slurm::BackendJob& b = *found;
+    JobState to = b.state;
+    bool changed = to != job.state || b.nodes != job.nodes ||
+                   (b.start_time != absl::InfinitePast() && b.start_time != job.start_time);
+    if (!changed && to == JobState::kAdmitted) {
+      std::string reason = SlurmReason(b, to);
+      changed = reason != job.reason;
+    }
+    if (!changed) continue;
+    JobUpdate u{.id = id, .from = job.state, .to = to, .at = now, .reason = SlurmReason(b, to)};
+    if (!b.nodes.empty()) u.nodes = b.nodes;
+    if (b.start_time != absl::InfinitePast()) u.start_time = b.start_time;
+    if (queue::IsTerminal(to)) {
+      u.end_time = b.end_time != absl::InfinitePast() ? b.end_time : now;
+      u.exit_code = b.exit_code;
+      if (u.reason.empty()) {
+        u.reason =
+            to == JobState::kCompleted ? "" : absl::StrCat("Slurm: ", queue::JobStateName(to));
+      }
+      if (!job.reason.empty() && job.reason.starts_with("cancel requested by") &&
+          to == JobState::kCancelled) {
+        u.reason =
+            absl::StrCat("cancelled", job.reason.substr(std::string("cancel requested").size()));
+      }
+    }
+    if (to == JobState::kRequeued && job.state != JobState::kRequeued)
+      u.increment_requeue_count = true;
+    if (absl::Status s = queue::CheckTransition(job.state, to); !s.ok()) {
+      spdlog::error("job {}: Slurm reports {} while drocc has {}; ignored", id,
+                    queue::JobStateName(to), queue::JobStateName(job.state));
+      continue;
+    }
+    Apply(u).IgnoreError();
+  }
+}
+
+void JobManager::SubmitToSlurm(Job& slim) {
+  JobId id = slim.id;
+  auto full = store_->GetJob(id, /*with_events=*/false);
+  if (!full.ok()) {
+    spdlog::error("job {}: cannot load it to hand it to Slurm: {}", id, full.status().ToString());
+    return;
+  }
+  absl::Time now = clock_->Now();
+  auto slurm_id = backend_->Submit(*full);
+  if (slurm_id.ok()) {
+    spdlog::info("job {}: submitted to Slurm as job {} for {}", id, *slurm_id, full->user);
+    Apply({.id = id,
+           .from = slim.state,
+           .to = slim.state,
+           .at = now,
+           .reason = "waiting in Slurm's queue",
+           .slurm_job_id = *slurm_id})
+        .IgnoreError();
+    return;
+  }
+  if (absl::IsUnavailable(slurm_id.status()) || absl::IsDeadlineExceeded(slurm_id.status())) {
+    // Slurm may or may not have the job: the next poll looks it up by its comment.
+    slurm_ok_ = false;
+    slurm_error_ = std::string(slurm_id.status().message());
+    spdlog::warn("job {}: Slurm unreachable, will look again: {}", id, slurm_error_);
+    Apply({.id = id,
+           .from = slim.state,
+           .to = slim.state,
+           .at = now,
+           .reason = absl::StrCat("Slurm unreachable, retrying: ", slurm_error_)})
+        .IgnoreError();
+    return;
+  }
+  Apply({.id = id,
+         .from = slim.state,
+         .to = JobState::kRejected,
+         .at = now,
+         .reason = absl::StrCat("Slurm refused the job: ", slurm_id.status().message()),
+         .end_time = now})
+      .IgnoreError();
+}
+
+void JobManager::Admit() {
+  queue::AdmissionInput in{.pending = {pending_.begin(), pending_.end()},
+                           .jobs_in_slurm = JobsInSlurm(),
+                           .max_jobs_in_slurm = options_.max_jobs_in_slurm,
+                           .drained = admission_.drained,
+                           .drain_reason = admission_.reason};
+  queue::AdmissionPlan plan = queue::PlanFifoAdmission(in);
+  absl::Time now = clock_->Now();
+  for (JobId id : plan.admit) {
+    if (!slurm_ok_) break;  // wait for the next successful poll
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    if (!Apply({.id = id,
+                .from = JobState::kPending,
+                .to = JobState::kAdmitted,
+                .at = now,
+                .reason = "handing to Slurm",
+                .admit_time = now})
+             .ok()) {
+      continue;
+    }
+    SubmitToSlurm(active_.at(id));
+  }
+  for (const auto& [id, reason] : plan.wait) {
+    auto& last = pending_reason_[id];
+    if (last == reason) continue;
+    auto it = active_.find(id);
+    if (it == active_.end() || it->second.state != JobState::kPending) continue;
+    if (Apply({.id = id,
+               .from = JobState::kPending,
+               .to = JobState::kPending,
+               .at = now,
+               .reason = reason})
+            .ok()) {
+      last = reason;
+    }
+  }
+}
+
+void JobManager::PublishStatus() {
+  AdmissionStatus s = admission_;
+  s.jobs_in_slurm = JobsInSlurm();
+  s.max_jobs_in_slurm = options_.max_jobs_in_slurm;
+  s.pending_jobs = static_cast<uint32_t>(pending_.size());
+  s.slurm_reachable = slurm_ok_;
+  s.slurm_error = slurm_error_;
+  std::lock_guard lock(status_mu_);
+  published_ = std::move(s);
+}
+
+AdmissionStatus JobManager::admission_status() const {
+  std::lock_guard lock(status_mu_);
+  return published_;
+}
+
+}  // namespace drocc::manager

@@ -1,0 +1,131 @@
+#pragma once
+
+// JobManager owns droccd's live jobs: the queue of PENDING jobs, the jobs handed to Slurm,
+// and the admission switch. All of that state is touched by one worker thread only (the
+// domain's single owner); callers post requests and get an answer through a callback, so
+// gRPC handlers never wait on Slurm or on the disk.
+//
+// A round of the worker: run posted requests, follow Slurm (every poll interval), admit.
+// Admission order and caps come from queue::PlanFifoAdmission.
+//
+// Crash safety: a job is marked ADMITTED durably *before* it is handed to Slurm, and Slurm
+// jobs carry "drocc:<id>" in their comment. After a restart, an ADMITTED job without a
+// recorded Slurm id is looked up in Slurm by that comment and adopted if found, submitted
+// only if not, so Slurm never holds two jobs for one drocc job.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "daemon/queue/job.h"
+#include "daemon/slurm/scheduler_backend.h"
+#include "daemon/store/store.h"
+
+namespace drocc::manager {
+
+struct JobManagerOptions {
+  uint32_t max_jobs_in_slurm = 64;  // 0: no cap
+  absl::Duration poll_interval = absl::Seconds(1);
+  // false: no worker thread; the owner drives rounds with RunOnce() (tests).
+  bool run_worker = true;
+};
+
+struct AdmissionStatus {
+  bool drained = false;
+  std::string reason;
+  std::string changed_by;
+  absl::Time change_time = absl::InfinitePast();
+  uint32_t jobs_in_slurm = 0;
+  uint32_t max_jobs_in_slurm = 0;
+  uint32_t pending_jobs = 0;
+  bool slurm_reachable = true;
+  std::string slurm_error;  // the last error talking to Slurm, if unreachable
+};
+
+class JobManager {
+ public:
+  using JobCallback = std::function<void(absl::StatusOr<queue::Job>)>;
+  using AdmissionCallback = std::function<void(absl::StatusOr<AdmissionStatus>)>;
+
+  // The collaborators must outlive the manager.
+  JobManager(store::Store* store, slurm::SchedulerBackend* backend, const Clock* clock,
+             JobManagerOptions options);
+  ~JobManager();
+  JobManager(const JobManager&) = delete;
+  JobManager& operator=(const JobManager&) = delete;
+
+  // Loads the live jobs and the admission switch from the store, then starts the worker.
+  absl::Status Start();
+  // Finishes the requests already posted and stops the worker. Idempotent.
+  void Stop();
+
+  // Stores `job` durably as PENDING and queues it for admission. `done` runs on a store
+  // thread once the job is durable (created=false: an earlier job with the same key).
+  void Submit(queue::Job job, store::Store::InsertCallback done);
+
+  // Cancels a job: a PENDING one at once; one in Slurm by asking Slurm (its state becomes
+  // CANCELLED when Slurm reports it). Answers the job as it then is. `by` is recorded.
+  void Cancel(queue::JobId id, std::string by, JobCallback done);
+
+  // Stops or restarts admission of new jobs to Slurm; durable across restarts.
+  void SetDrained(bool drained, std::string reason, std::string by, AdmissionCallback done);
+
+  // A snapshot as of the worker's last round. Thread-safe.
+  AdmissionStatus admission_status() const;
+
+  // One round on the caller's thread: posted requests, a Slurm poll, admission. For tests
+  // (options.run_worker = false); never call it while the worker runs.
+  void RunOnce();
+
+ private:
+  void Post(std::function<void()> task);
+  void WorkerLoop();
+  void Round(bool poll);
+  void RunTasks();
+  void Poll();
+  void Admit();
+  // Hands an ADMITTED job to Slurm and records the Slurm id.
+  void SubmitToSlurm(queue::Job& job);
+  void OnSubmitted(const queue::Job& job);
+  void DoCancel(queue::JobId id, const std::string& by, const JobCallback& done);
+  void DoSetDrained(bool drained, const std::string& reason, const std::string& by,
+                    const AdmissionCallback& done);
+  // Writes `u` durably and mirrors it in active_; drops the job from active_ if it ended.
+  absl::Status Apply(const queue::JobUpdate& u);
+  uint32_t JobsInSlurm() const;
+  void PublishStatus();
+
+  store::Store* const store_;
+  slurm::SchedulerBackend* const backend_;
+  const Clock* const clock_;
+  const JobManagerOptions options_;
+
+  // Posted requests; guarded by mu_.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::thread worker_;
+
+  // Domain state: worker thread only. Live jobs without their script and environment
+  // (reloaded from the store when handed to Slurm) to keep memory small.
+  std::map<queue::JobId, queue::Job> active_;
+  std::deque<queue::JobId> pending_;  // oldest first
+  std::map<queue::JobId, std::string> pending_reason_;
+  AdmissionStatus admission_;  // drained/reason/by/time are the source of truth
+  bool slurm_ok_ = true;
+  std::string slurm_error_;
+
+  mutable std::mutex status_mu_;
+  AdmissionStatus published_;  // GUARDED_BY(status_mu_)
+};
+
+}  // namespace drocc::manager

@@ -1,0 +1,326 @@
+// JobManager on fakes: FakeBackend plays Slurm, InMemoryStore the database, FakeClock time.
+// Each test drives rounds by hand with RunOnce().
+
+#include "daemon/manager/job_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "daemon/slurm/fake_backend.h"
+#include "daemon/store/in_memory_store.h"
+#include "spdlog/spdlog.h"
+
+namespace drocc::manager {
+namespace {
+
+using queue::Job;
+using queue::JobId;
+using queue::JobState;
+
+class JobManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);
+    Restart();
+  }
+
+  // A new manager over the same store and backend, as after a crash of droccd.
+  void Restart(uint32_t cap = 64) {
+    manager_.reset();
+    manager_ = std::make_unique<JobManager>(
+        &store_, &backend_, &clock_,
+        JobManagerOptions{.max_jobs_in_slurm = cap, .run_worker = false});
+    ASSERT_TRUE(manager_->Start().ok());
+  }
+
+  store::InsertResult Submit(const std::string& key = "", uint32_t uid = 1001) {
+    Job job;
+    job.spec.name = "train";
+    job.spec.script = "#!/bin/bash\necho hi\n";
+    job.spec.workdir = "/home/alice";
+    job.user = "alice";
+    job.uid = uid;
+    job.gid = uid;
+    job.submit_time = clock_.Now();
+    job.reason = "queued";
+    job.idempotency_key = key;
+    std::promise<absl::StatusOr<store::InsertResult>> p;
+    manager_->Submit(job, [&p](absl::StatusOr<store::InsertResult> r) { p.set_value(r); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r.ok()) << r.status();
+    return *r;
+  }
+
+  Job Get(JobId id) {
+    auto job = store_.GetJob(id, /*with_events=*/true);
+    EXPECT_TRUE(job.ok()) << job.status();
+    return *job;
+  }
+
+  absl::StatusOr<Job> Cancel(JobId id) {
+    std::promise<absl::StatusOr<Job>> p;
+    manager_->Cancel(id, "alice", [&p](absl::StatusOr<Job> j) { p.set_value(j); });
+    manager_->RunOnce();
+    return p.get_future().get();
+  }
+
+  absl::StatusOr<AdmissionStatus> SetDrained(bool drained, const std::string& reason = "") {
+    std::promise<absl::StatusOr<AdmissionStatus>> p;
+    manager_->SetDrained(drained, reason, "dana",
+                         [&p](absl::StatusOr<AdmissionStatus> s) { p.set_value(s); });
+    manager_->RunOnce();
+    return p.get_future().get();
+  }
+
+  uint64_t SlurmId(JobId id) { return Get(id).slurm_job_id; }
+
+  FakeClock clock_;
+  store::InMemoryStore store_;
+  slurm::FakeBackend backend_{&clock_, 100};
+  std::unique_ptr<JobManager> manager_;
+};
+
+TEST_F(JobManagerTest, SubmittedJobIsStoredPendingThenAdmittedToSlurm) {
+  store::InsertResult r = Submit();
+  EXPECT_TRUE(r.created);
+  EXPECT_EQ(r.job.state, JobState::kPending);
+  EXPECT_EQ(Get(r.job.id).state, JobState::kPending);  // durable before any round
+  manager_->RunOnce();
+  Job job = Get(r.job.id);
+  EXPECT_EQ(job.state, JobState::kAdmitted);
+  EXPECT_EQ(job.slurm_job_id, 100u);
+  EXPECT_NE(job.admit_time, absl::InfinitePast());
+  ASSERT_EQ(backend_.submitted().size(), 1u);
+  // Slurm gets the whole job, script included, though the manager keeps it slim.
+  EXPECT_EQ(backend_.submitted()[0].spec.script, "#!/bin/bash\necho hi\n");
+  EXPECT_EQ(backend_.submitted()[0].uid, 1001u);
+}
+
+TEST_F(JobManagerTest, SameIdempotencyKeyReturnsTheSameJobAndSubmitsOnce) {
+  store::InsertResult first = Submit("key-1");
+  store::InsertResult again = Submit("key-1");
+  EXPECT_TRUE(first.created);
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(again.job.id, first.job.id);
+  store::InsertResult other_user = Submit("key-1", 1002);
+  EXPECT_TRUE(other_user.created);
+  EXPECT_NE(other_user.job.id, first.job.id);
+  manager_->RunOnce();
+  EXPECT_EQ(backend_.submit_calls(), 2u);
+}
+
+TEST_F(JobManagerTest, FollowsTheJobThroughSlurmToItsEnd) {
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(backend_.Start(SlurmId(id), "n[1-2]").ok());
+  manager_->RunOnce();
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kRunning);
+  EXPECT_EQ(job.nodes, "n[1-2]");
+  EXPECT_EQ(job.start_time, clock_.Now());
+  clock_.Advance(absl::Minutes(3));
+  ASSERT_TRUE(backend_.Finish(SlurmId(id), JobState::kFailed, 3).ok());
+  manager_->RunOnce();
+  job = Get(id);
+  EXPECT_EQ(job.state, JobState::kFailed);
+  EXPECT_EQ(job.exit_code, 3);
+  EXPECT_EQ(job.end_time, clock_.Now());
+  std::vector<JobState> states;
+  for (const auto& e : job.events) states.push_back(e.state);
+  EXPECT_EQ(states, (std::vector<JobState>{JobState::kPending, JobState::kAdmitted,
+                                           JobState::kRunning, JobState::kFailed}));
+  EXPECT_EQ(manager_->admission_status().jobs_in_slurm, 0u);
+}
+
+TEST_F(JobManagerTest, EveryEndStateIsRecorded) {
+  for (JobState end :
+       {JobState::kCompleted, JobState::kFailed, JobState::kCancelled, JobState::kTimeout}) {
+    JobId id = Submit().job.id;
+    manager_->RunOnce();
+    ASSERT_TRUE(backend_.Start(SlurmId(id), "n1").ok());
+    manager_->RunOnce();
+    ASSERT_TRUE(backend_.Finish(SlurmId(id), end, end == JobState::kCompleted ? 0 : 1).ok());
+    manager_->RunOnce();
+    EXPECT_EQ(Get(id).state, end) << queue::JobStateName(end);
+  }
+}
+
+TEST_F(JobManagerTest, JobThatEndsBeforeItIsSeenRunningGoesStraightToItsEnd) {
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_.Start(SlurmId(id), "n1").ok());
+  ASSERT_TRUE(backend_.Finish(SlurmId(id), JobState::kCompleted, 0).ok());
+  manager_->RunOnce();
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kCompleted);
+  EXPECT_EQ(job.exit_code, 0);
+  EXPECT_EQ(job.nodes, "n1");
+}
+
+TEST_F(JobManagerTest, CapOnJobsInSlurmKeepsTheRestPendingWithAReason) {
+  Restart(/*cap=*/2);
+  JobId a = Submit().job.id, b = Submit().job.id, c = Submit().job.id;
+  manager_->RunOnce();
+  EXPECT_EQ(Get(a).state, JobState::kAdmitted);
+  EXPECT_EQ(Get(b).state, JobState::kAdmitted);
+  EXPECT_EQ(Get(c).state, JobState::kPending);
+  EXPECT_EQ(Get(c).reason, "cluster full: 2 of 2 drocc jobs in Slurm");
+  EXPECT_EQ(manager_->admission_status().pending_jobs, 1u);
+  ASSERT_TRUE(backend_.Finish(SlurmId(a), JobState::kCompleted, 0).ok());
+  manager_->RunOnce();
+  manager_->RunOnce();
+  EXPECT_EQ(Get(c).state, JobState::kAdmitted);
+}
+
+TEST_F(JobManagerTest, DrainHoldsJobsAndSurvivesARestart) {
+  auto st = SetDrained(true, "maintenance");
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(st->drained);
+  EXPECT_EQ(st->changed_by, "dana");
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).state, JobState::kPending);
+  EXPECT_EQ(Get(id).reason, "admission drained by an admin: maintenance");
+  Restart();
+  manager_->RunOnce();
+  EXPECT_TRUE(manager_->admission_status().drained);
+  EXPECT_EQ(Get(id).state, JobState::kPending);
+  ASSERT_TRUE(SetDrained(false).ok());
+  EXPECT_EQ(Get(id).state, JobState::kAdmitted);
+  EXPECT_EQ(backend_.submit_calls(), 1u);
+}
+
+TEST_F(JobManagerTest, CancelPendingJobNeverReachesSlurm) {
+  ASSERT_TRUE(SetDrained(true).ok());
+  JobId id = Submit().job.id;
+  auto job = Cancel(id);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->state, JobState::kCancelled);
+  EXPECT_EQ(job->reason, "cancelled by alice before it was admitted");
+  ASSERT_TRUE(SetDrained(false).ok());
+  EXPECT_EQ(backend_.submit_calls(), 0u);
+  EXPECT_EQ(manager_->admission_status().pending_jobs, 0u);
+}
+
+TEST_F(JobManagerTest, CancelRunningJobAsksSlurmAndRecordsWhoCancelled) {
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_.Start(SlurmId(id), "n1").ok());
+  manager_->RunOnce();
+  auto job = Cancel(id);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(backend_.cancel_requests(), (std::vector<uint64_t>{SlurmId(id)}));
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).state, JobState::kCancelled);
+  EXPECT_EQ(Get(id).reason, "cancelled by alice");
+}
+
+TEST_F(JobManagerTest, CancelEndedOrUnknownJobIsRefused) {
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_.Finish(SlurmId(id), JobState::kCompleted, 0).ok());
+  manager_->RunOnce();
+  EXPECT_EQ(Cancel(id).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Cancel(999).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(JobManagerTest, RestartFollowsRunningJobsWithoutResubmitting) {
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_.Start(SlurmId(id), "n1").ok());
+  manager_->RunOnce();
+  Restart();
+  ASSERT_TRUE(backend_.Finish(SlurmId(id), JobState::kCompleted, 0).ok());
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).state, JobState::kCompleted);
+  EXPECT_EQ(backend_.submit_calls(), 1u);
+}
+
+// The crash window: ADMITTED is durable, Slurm took the job, but its id was never recorded.
+TEST_F(JobManagerTest, RestartAdoptsTheSlurmJobInsteadOfSubmittingAgain) {
+  JobId id = Submit().job.id;
+  ASSERT_TRUE(
+      store::UpdateJobAndWait(
+          store_,
+          {.id = id, .from = JobState::kPending, .to = JobState::kAdmitted, .at = clock_.Now()})
+          .ok());
+  auto slurm_id = backend_.Submit(Get(id));  // what the dead droccd managed to do
+  ASSERT_TRUE(slurm_id.ok());
+  Restart();
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).slurm_job_id, *slurm_id);
+  EXPECT_EQ(backend_.submit_calls(), 1u);
+}
+
+TEST_F(JobManagerTest, RestartSubmitsAnAdmittedJobSlurmNeverGot) {
+  JobId id = Submit().job.id;
+  ASSERT_TRUE(
+      store::UpdateJobAndWait(
+          store_,
+          {.id = id, .from = JobState::kPending, .to = JobState::kAdmitted, .at = clock_.Now()})
+          .ok());
+  Restart();
+  manager_->RunOnce();
+  manager_->RunOnce();
+  EXPECT_NE(Get(id).slurm_job_id, 0u);
+  EXPECT_EQ(backend_.submit_calls(), 1u);
+}
+
+TEST_F(JobManagerTest, SlurmDownKeepsAcceptingAndSubmitsExactlyOnceWhenBack) {
+  backend_.SetUnavailable(true);
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kAdmitted);
+  EXPECT_EQ(job.slurm_job_id, 0u);
+  EXPECT_NE(job.reason.find("Slurm unreachable"), std::string::npos) << job.reason;
+  EXPECT_FALSE(manager_->admission_status().slurm_reachable);
+  JobId queued = Submit().job.id;  // still accepted
+  manager_->RunOnce();
+  EXPECT_EQ(Get(queued).state, JobState::kPending);
+  backend_.SetUnavailable(false);
+  manager_->RunOnce();
+  manager_->RunOnce();
+  EXPECT_NE(SlurmId(id), 0u);
+  EXPECT_EQ(Get(queued).state, JobState::kAdmitted);
+  EXPECT_EQ(backend_.live_jobs(), 2u);
+  EXPECT_TRUE(manager_->admission_status().slurm_reachable);
+}
+
+TEST_F(JobManagerTest, JobSlurmRefusesIsRejectedWithSlurmsWords) {
+  backend_.FailNextSubmit(absl::InvalidArgumentError("invalid partition name specified"));
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kRejected);
+  EXPECT_NE(job.reason.find("invalid partition"), std::string::npos) << job.reason;
+  EXPECT_EQ(manager_->admission_status().jobs_in_slurm, 0u);
+}
+
+TEST_F(JobManagerTest, JobSlurmForgotIsLost) {
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_.Forget(SlurmId(id)));
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).state, JobState::kLost);
+}
+
+TEST_F(JobManagerTest, RequeuedBySlurmThenRunningAgain) {
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_.Start(SlurmId(id), "n1").ok());
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_.Requeue(SlurmId(id)).ok());
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).state, JobState::kRequeued);
+  EXPECT_EQ(Get(id).requeue_count, 1u);
+  ASSERT_TRUE(backend_.Start(SlurmId(id), "n2").ok());
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).state, JobState::kRunning);
+  EXPECT_EQ(Get(id).nodes, "n2");
+}
+
+}  // namespace
+}  // namespace drocc::manager
