@@ -1,0 +1,220 @@
+#include "daemon/api/job_service.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "daemon/api/convert.h"
+#include "daemon/api/log_stream.h"
+#include "daemon/auth/users.h"
+#include "daemon/slurm/filename_pattern.h"
+
+namespace drocc::api {
+namespace {
+
+constexpr char kSubmit[] = "/drocc.v1.JobService/SubmitJob";
+constexpr char kEstimate[] = "/drocc.v1.JobService/EstimateJob";
+constexpr char kGet[] = "/drocc.v1.JobService/GetJob";
+constexpr char kList[] = "/drocc.v1.JobService/ListJobs";
+constexpr char kCancel[] = "/drocc.v1.JobService/CancelJob";
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpc(s));
+  return reactor;
+}
+
+absl::Status Invalid(absl::string_view msg) { return absl::InvalidArgumentError(msg); }
+
+}  // namespace
+
+OutputPaths ResolveOutputPaths(const queue::Job& job) {
+  if (job.slurm_job_id == 0) return {};
+  slurm::OutputPatternValues v;
+  v.slurm_job_id = job.slurm_job_id;
+  v.job_name = job.spec.name;
+  v.user = job.user;
+  v.node = job.nodes;
+  v.workdir = job.spec.workdir;
+  std::string out = job.spec.output.empty() ? "slurm-%j.out" : job.spec.output;
+  OutputPaths p;
+  p.stdout_path = slurm::ExpandOutputPattern(out, v);
+  p.stderr_path =
+      job.spec.error.empty() ? p.stdout_path : slurm::ExpandOutputPattern(job.spec.error, v);
+  return p;
+}
+
+absl::Status ValidateSubmit(const v1::SubmitJobRequest& req, const auth::Caller& caller,
+                            const ApiLimits& limits) {
+  if (caller.uid < limits.min_uid) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("drocc does not run jobs as root or system accounts (uid ", caller.uid, " < ",
+                     limits.min_uid, "); submit as your own user"));
+  }
+  const v1::JobSpec& s = req.spec();
+  if (s.script().empty()) return Invalid("the job has no script");
+  if (!s.script().starts_with("#!")) {
+    return Invalid("the script does not start with #! (a batch script needs an interpreter line)");
+  }
+  if (s.script().size() > limits.max_script_bytes) {
+    return Invalid(absl::StrCat("the script is ", s.script().size(), " bytes; the limit is ",
+                                limits.max_script_bytes));
+  }
+  if (s.script().find('\0') != std::string::npos) return Invalid("the script contains a NUL byte");
+  if (s.workdir().empty() || s.workdir()[0] != '/') {
+    return Invalid("the working directory must be an absolute path");
+  }
+  size_t env_bytes = 0;
+  for (const auto& e : s.environment()) {
+    env_bytes += e.size();
+    if (e.find('=') == std::string::npos || e.front() == '=') {
+      return Invalid(absl::StrCat("environment entry \"", e.substr(0, 64), "\" is not NAME=value"));
+    }
+  }
+  if (env_bytes > limits.max_environment_bytes) {
+    return Invalid(absl::StrCat("the environment is ", env_bytes, " bytes; the limit is ",
+                                limits.max_environment_bytes, " (use --export to send less)"));
+  }
+  if (s.name().size() > 256) return Invalid("the job name is longer than 256 characters");
+  if (s.max_nodes() != 0 && s.max_nodes() < s.nodes()) {
+    return Invalid("the maximum node count is below the minimum");
+  }
+  if (s.time_limit_s() < -1) return Invalid("the time limit is negative");
+  if (req.idempotency_key().size() > 128) {
+    return Invalid("the idempotency key is longer than 128 characters");
+  }
+  for (const std::string* p : {&s.output(), &s.error(), &s.workdir()}) {
+    if (p->find('\0') != std::string::npos || p->find('\n') != std::string::npos) {
+      return Invalid("paths may not contain NUL or newline characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext* ctx,
+                                                    const v1::SubmitJobRequest* req,
+                                                    v1::SubmitJobResponse* resp) {
+  auto caller = deps_.authenticator->Authenticate(*ctx, kSubmit);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  if (absl::Status s = ValidateSubmit(*req, *caller, deps_.limits); !s.ok()) return Done(ctx, s);
+
+  queue::Job job;
+  job.spec = FromProto(req->spec());
+  job.user = caller->user;
+  job.uid = caller->uid;
+  job.gid = caller->gid;
+  job.project = job.spec.project;
+  job.state = queue::JobState::kPending;
+  job.reason = "queued";
+  job.submit_time = deps_.clock->Now();
+  job.idempotency_key = req->idempotency_key();
+
+  auto* reactor = ctx->DefaultReactor();
+  deps_.manager->Submit(std::move(job), [reactor, resp](absl::StatusOr<store::InsertResult> r) {
+    if (!r.ok()) {
+      spdlog::error("submit failed: {}", r.status().ToString());
+      reactor->Finish(ToGrpc(r.status()));
+      return;
+    }
+    ToProto(r->job, /*full=*/false, resp->mutable_job());
+    resp->set_created(r->created);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::EstimateJob(grpc::CallbackServerContext* ctx,
+                                                      const v1::EstimateJobRequest*,
+                                                      v1::EstimateJobResponse*) {
+  auto caller = deps_.authenticator->Authenticate(*ctx, kEstimate);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  return Done(ctx, absl::UnimplementedError(
+                       "cost estimates come with the quota-aware queue (accounts, projects and "
+                       "hour grants), which this droccd does not have yet"));
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::GetJob(grpc::CallbackServerContext* ctx,
+                                                 const v1::GetJobRequest* req, v1::Job* resp) {
+  auto caller = deps_.authenticator->Authenticate(*ctx, kGet);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  auto job = deps_.store->GetJob(req->id(), /*with_events=*/true);
+  if (!job.ok()) return Done(ctx, job.status());
+  if (absl::Status s = deps_.policy->CheckJob(*caller, *job, JobAction::kView); !s.ok()) {
+    return Done(ctx, s);
+  }
+  ToProto(*job, /*full=*/true, resp);
+  OutputPaths paths = ResolveOutputPaths(*job);
+  resp->set_stdout_path(paths.stdout_path);
+  resp->set_stderr_path(paths.stderr_path);
+  return Done(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::ListJobs(grpc::CallbackServerContext* ctx,
+                                                   const v1::ListJobsRequest* req,
+                                                   v1::ListJobsResponse* resp) {
+  auto caller = deps_.authenticator->Authenticate(*ctx, kList);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  store::JobFilter filter;
+  if (!req->user().empty()) {
+    auto user = auth::LookupUserByName(req->user());
+    if (!user.ok()) return Done(ctx, absl::InvalidArgumentError(user.status().message()));
+    filter.uid = user->uid;
+  } else if (!req->all_users()) {
+    filter.uid = caller->uid;
+  }
+  if (absl::Status s = deps_.policy->CheckListJobs(*caller, filter.uid); !s.ok()) {
+    return Done(ctx, s);
+  }
+  for (int st : req->states()) {
+    if (st < static_cast<int>(queue::JobState::kPending) ||
+        st > static_cast<int>(queue::JobState::kLost)) {
+      return Done(ctx, Invalid(absl::StrCat("unknown job state ", st)));
+    }
+    filter.states.push_back(static_cast<queue::JobState>(st));
+  }
+  filter.project = req->project();
+  uint32_t size = req->page().page_size();
+  if (size == 0) size = deps_.limits.default_page_size;
+  filter.limit = std::min(size, deps_.limits.max_page_size);
+  if (!req->page().page_token().empty() &&
+      !absl::SimpleAtoi(req->page().page_token(), &filter.before_id)) {
+    return Done(ctx, Invalid("invalid page token; pass next_page_token from the last answer"));
+  }
+  auto jobs = deps_.store->ListJobs(filter);
+  if (!jobs.ok()) return Done(ctx, jobs.status());
+  for (const queue::Job& j : *jobs) ToProto(j, /*full=*/false, resp->add_jobs());
+  if (jobs->size() == filter.limit && !jobs->empty()) {
+    resp->set_next_page_token(absl::StrCat(jobs->back().id));
+  }
+  return Done(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* JobServiceImpl::CancelJob(grpc::CallbackServerContext* ctx,
+                                                    const v1::CancelJobRequest* req,
+                                                    v1::CancelJobResponse* resp) {
+  auto caller = deps_.authenticator->Authenticate(*ctx, kCancel);
+  if (!caller.ok()) return Done(ctx, caller.status());
+  auto job = deps_.store->GetJob(req->id(), /*with_events=*/false);
+  if (!job.ok()) return Done(ctx, job.status());
+  if (absl::Status s = deps_.policy->CheckJob(*caller, *job, JobAction::kCancel); !s.ok()) {
+    return Done(ctx, s);
+  }
+  auto* reactor = ctx->DefaultReactor();
+  deps_.manager->Cancel(req->id(), caller->user, [reactor, resp](absl::StatusOr<queue::Job> j) {
+    if (!j.ok()) return reactor->Finish(ToGrpc(j.status()));
+    ToProto(*j, /*full=*/false, resp->mutable_job());
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::WatchJobResponse>* JobServiceImpl::WatchJob(
+    grpc::CallbackServerContext* ctx, const v1::WatchJobRequest* req) {
+  return NewWatchReactor(deps_, ctx, *req);
+}
+
+grpc::ServerWriteReactor<v1::StreamLogsResponse>* JobServiceImpl::StreamLogs(
+    grpc::CallbackServerContext* ctx, const v1::StreamLogsRequest* req) {
+  return NewLogReactor(deps_, ctx, *req);
+}
+
+}  // namespace drocc::api

@@ -1,0 +1,158 @@
+#include "daemon/server/config.h"
+
+#include <toml++/toml.h>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace drocc::server {
+namespace {
+
+// Reads typed keys of one table and remembers which were seen, to report unknown ones.
+class Table {
+ public:
+  Table(const toml::table* t, std::string name) : t_(t), name_(std::move(name)) {}
+
+  absl::Status String(const char* key, std::string& out) {
+    return Get<std::string>(key, "a string", [&](const std::string& v) {
+      out = v;
+      return absl::OkStatus();
+    });
+  }
+  absl::Status Int(const char* key, int64_t min, int64_t max, auto& out) {
+    return Get<int64_t>(key, "an integer", [&](int64_t v) {
+      if (v < min || v > max) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name_, ".", key, " = ", v, " is out of range [", min, ", ", max, "]"));
+      }
+      out = static_cast<std::remove_reference_t<decltype(out)>>(v);
+      return absl::OkStatus();
+    });
+  }
+  absl::Status Unknown() const {
+    if (t_ == nullptr) return absl::OkStatus();
+    for (const auto& [k, v] : *t_) {
+      if (seen_.count(std::string(k.str())) == 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown key ", name_, ".", std::string(k.str()), " (see deploy/droccd.example.toml)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  template <typename T, typename F>
+  absl::Status Get(const char* key, const char* what, F&& set) {
+    seen_.insert(key);
+    if (t_ == nullptr) return absl::OkStatus();
+    const toml::node* n = t_->get(key);
+    if (n == nullptr) return absl::OkStatus();
+    std::optional<T> v = n->value_exact<T>();
+    if (!v) {
+      return absl::InvalidArgumentError(absl::StrCat(name_, ".", key, " must be ", what));
+    }
+    return set(*v);
+  }
+
+  const toml::table* t_;
+  std::string name_;
+  std::set<std::string> seen_;
+};
+
+#define DROCC_TRY(expr)              \
+  do {                               \
+    absl::Status s_ = (expr);        \
+    if (!s_.ok()) return prefix(s_); \
+  } while (0)
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view source) {
+  auto prefix = [&](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(std::string(source), ": ", s.message()));
+  };
+  toml::table root;
+  try {
+    // Debian's toml++ is built with exceptions; none leaves this function.
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(source), ":", e.source().begin.line,
+                                                   ":", e.source().begin.column, ": ",
+                                                   std::string(e.description())));
+  }
+  static const std::set<std::string> kTables = {"server", "store", "admission",
+                                                "slurm",  "auth",  "log"};
+  for (const auto& [k, v] : root) {
+    if (kTables.count(std::string(k.str())) == 0 || !v.is_table()) {
+      return prefix(absl::InvalidArgumentError(absl::StrCat(
+          "unknown section [", std::string(k.str()), "] (see deploy/droccd.example.toml)")));
+    }
+  }
+  Config c;
+  Table server(root["server"].as_table(), "server");
+  std::string mode;
+  DROCC_TRY(server.String("socket", c.socket));
+  DROCC_TRY(server.String("socket_mode", mode));
+  if (!mode.empty()) {
+    uint32_t m = 0;
+    auto [end, ec] = std::from_chars(mode.data(), mode.data() + mode.size(), m, 8);
+    if (ec != std::errc() || end != mode.data() + mode.size() || m > 0777) {
+      return prefix(absl::InvalidArgumentError(
+          absl::StrCat("server.socket_mode \"", mode, "\" is not an octal mode like \"0666\"")));
+    }
+    c.socket_mode = m;
+  }
+  DROCC_TRY(server.String("tcp_listen", c.tcp_listen));
+  DROCC_TRY(server.Int("shutdown_grace_s", 0, 3600, c.shutdown_grace_s));
+  DROCC_TRY(server.Unknown());
+
+  Table store(root["store"].as_table(), "store");
+  DROCC_TRY(store.String("path", c.store_path));
+  DROCC_TRY(store.Unknown());
+
+  Table admission(root["admission"].as_table(), "admission");
+  DROCC_TRY(admission.Int("max_jobs_in_slurm", 0, 1'000'000, c.max_jobs_in_slurm));
+  DROCC_TRY(admission.Unknown());
+
+  Table slurm(root["slurm"].as_table(), "slurm");
+  DROCC_TRY(slurm.String("conf", c.slurm_conf));
+  DROCC_TRY(slurm.Int("poll_interval_ms", 100, 600'000, c.poll_interval_ms));
+  DROCC_TRY(slurm.Unknown());
+
+  Table auth(root["auth"].as_table(), "auth");
+  DROCC_TRY(auth.String("admin_group", c.admin_group));
+  DROCC_TRY(auth.Int("min_uid", 0, 1'000'000'000, c.min_uid));
+  DROCC_TRY(auth.Int("munge_ttl_s", 1, 86400, c.munge_ttl_s));
+  DROCC_TRY(auth.Unknown());
+
+  Table log(root["log"].as_table(), "log");
+  DROCC_TRY(log.String("level", c.log_level));
+  DROCC_TRY(log.String("file", c.log_file));
+  DROCC_TRY(log.Unknown());
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+  if (kLevels.count(c.log_level) == 0) {
+    return prefix(absl::InvalidArgumentError(absl::StrCat(
+        "log.level \"", c.log_level, "\" is not one of trace, debug, info, warn, error")));
+  }
+  if (c.socket.empty() && c.tcp_listen.empty()) {
+    return prefix(absl::InvalidArgumentError(
+        "neither server.socket nor server.tcp_listen is set: droccd would not listen at all"));
+  }
+  return c;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read the configuration file ", path,
+                                            " (does it exist? pass --config PATH)"));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return ParseConfig(buf.str(), path);
+}
+
+}  // namespace drocc::server

@@ -1,0 +1,44 @@
+#pragma once
+
+// droccd's configuration, read from TOML (deploy/droccd.example.toml documents every key).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace drocc::server {
+
+inline constexpr char kDefaultConfigPath[] = "/etc/drocc/droccd.toml";
+
+struct Config {
+  // [server]
+  std::string socket = "/run/drocc/droccd.sock";
+  uint32_t socket_mode = 0666;
+  std::string tcp_listen;  // empty: no TCP listener
+  int64_t shutdown_grace_s = 10;
+  // [store]
+  std::string store_path = "/var/lib/drocc/droccd.db";
+  // [admission]
+  uint32_t max_jobs_in_slurm = 64;
+  // [slurm]
+  std::string slurm_conf;
+  int64_t poll_interval_ms = 1000;
+  // [auth]
+  std::string admin_group = "drocc-admins";
+  uint32_t min_uid = 1000;
+  int64_t munge_ttl_s = 300;
+  // [log]
+  std::string log_level = "info";
+  std::string log_file;
+};
+
+// Parses TOML text; `source` names it in errors. Unknown keys and wrong types are errors
+// (INVALID_ARGUMENT naming the key and what is expected), so a typo never goes unnoticed.
+absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view source);
+
+// Reads a file. A missing file is NOT_FOUND.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+}  // namespace drocc::server

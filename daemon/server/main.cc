@@ -1,0 +1,165 @@
+// droccd: the drocc daemon. Wires the components together and serves the v1 API on a Unix
+// socket (peer credentials) and optionally on TCP (MUNGE credentials).
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "common/logging.h"
+#include "daemon/api/admin_service.h"
+#include "daemon/api/job_service.h"
+#include "daemon/api/project_service.h"
+#include "daemon/api/runtime_service.h"
+#include "daemon/auth/users.h"
+#include "daemon/manager/job_manager.h"
+#include "daemon/server/config.h"
+#include "daemon/server/unix_listener.h"
+#include "daemon/slurm/slurm_backend.h"
+#include "daemon/store/sqlite_store.h"
+#include "spdlog/sinks/basic_file_sink.h"
+
+namespace drocc::server {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+absl::Status SetUpLogging(const Config& cfg) {
+  try {
+    if (!cfg.log_file.empty()) {
+      spdlog::set_default_logger(spdlog::basic_logger_mt("droccd", cfg.log_file));
+    }
+  } catch (const spdlog::spdlog_ex& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open log file ", cfg.log_file, ": ", e.what()));
+  }
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::flush_on(spdlog::level::info);
+  return absl::OkStatus();
+}
+
+int Fail(const absl::Status& s) {
+  spdlog::critical("{}", s.message());
+  return 1;
+}
+
+int Run(const Config& cfg) {
+  // Signals are taken by sigwait() below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto store = store::SqliteStore::Open({.path = cfg.store_path});
+  if (!store.ok()) return Fail(store.status());
+  auto backend = slurm::SlurmBackend::Create({.slurm_conf = cfg.slurm_conf});
+  if (!backend.ok()) return Fail(backend.status());
+
+  manager::JobManager manager(store->get(), backend->get(), SystemClock::Get(),
+                              {.max_jobs_in_slurm = cfg.max_jobs_in_slurm,
+                               .poll_interval = absl::Milliseconds(cfg.poll_interval_ms)});
+  if (absl::Status s = manager.Start(); !s.ok()) return Fail(s);
+
+  api::AuthenticatorOptions auth_options{.munge_max_age_s = cfg.munge_ttl_s};
+  if (auto gid = auth::LookupGroup(cfg.admin_group); gid.ok()) {
+    auth_options.admin_gid = *gid;
+  } else {
+    spdlog::warn("admin group \"{}\" does not exist; only root is a drocc admin", cfg.admin_group);
+  }
+  auth::PeerTable peers;
+  api::Authenticator authenticator(&peers, auth_options);
+  api::Policy policy;
+  api::ApiDeps deps{.store = store->get(),
+                    .manager = &manager,
+                    .authenticator = &authenticator,
+                    .policy = &policy,
+                    .clock = SystemClock::Get(),
+                    .limits = {.min_uid = cfg.min_uid}};
+  api::JobServiceImpl jobs(deps);
+  api::ProjectServiceImpl projects(deps);
+  api::AdminServiceImpl admin(deps);
+  api::RuntimeServiceImpl runtime(deps);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int tcp_port = 0;
+  if (!cfg.tcp_listen.empty()) {
+    builder.AddListeningPort(cfg.tcp_listen, grpc::InsecureServerCredentials(), &tcp_port);
+  }
+  builder.RegisterService(&jobs);
+  builder.RegisterService(&projects);
+  builder.RegisterService(&admin);
+  builder.RegisterService(&runtime);
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || (!cfg.tcp_listen.empty() && tcp_port == 0)) {
+    return Fail(absl::UnavailableError(
+        absl::StrCat("cannot listen on TCP ", cfg.tcp_listen, " (in use? set server.tcp_listen)")));
+  }
+  std::unique_ptr<UnixListener> unix_listener;
+  if (!cfg.socket.empty()) {
+    auto l = UnixListener::Bind(cfg.socket, cfg.socket_mode);
+    if (!l.ok()) {
+      server->Shutdown();
+      return Fail(l.status());
+    }
+    unix_listener = *std::move(l);
+    unix_listener->Start(server.get(), &peers);
+  }
+  spdlog::info("droccd {} ready: socket {}{}; store {}; at most {} jobs in Slurm", kVersion,
+               cfg.socket.empty() ? "(none)" : cfg.socket,
+               tcp_port ? absl::StrCat(", tcp port ", tcp_port, " (MUNGE)") : "", cfg.store_path,
+               cfg.max_jobs_in_slurm);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("{} received: stopping (at most {} s for calls in flight)", strsignal(sig),
+               cfg.shutdown_grace_s);
+  if (unix_listener) unix_listener->Stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(cfg.shutdown_grace_s));
+  manager.Stop();
+  store->reset();  // commits what is queued
+  spdlog::info("droccd stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace drocc::server
+
+int main(int argc, char** argv) {
+  CLI::App app{"droccd: the drocc job orchestration daemon"};
+  std::string config_path = drocc::server::kDefaultConfigPath;
+  bool check = false;
+  app.add_option("-c,--config", config_path, "configuration file (TOML)");
+  app.add_flag("--check-config", check, "check the configuration and exit");
+  app.set_version_flag("--version", drocc::server::kVersion);
+  CLI11_PARSE(app, argc, argv);
+
+  drocc::server::Config cfg;
+  auto loaded = drocc::server::LoadConfig(config_path);
+  if (loaded.ok()) {
+    cfg = *loaded;
+  } else if (!(absl::IsNotFound(loaded.status()) && app.get_option("--config")->count() == 0)) {
+    std::fprintf(stderr, "droccd: %s\n", std::string(loaded.status().message()).c_str());
+    return 2;
+  }
+  if (check) {
+    std::printf("%s: OK\n", config_path.c_str());
+    return 0;
+  }
+  if (absl::Status s = drocc::server::SetUpLogging(cfg); !s.ok()) {
+    std::fprintf(stderr, "droccd: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  if (!loaded.ok()) spdlog::info("no {}: using the defaults", config_path);
+  return drocc::server::Run(cfg);
+}
