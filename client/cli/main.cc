@@ -1,0 +1,60 @@
+// drocc: the command-line client of droccd.
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli/commands.h"
+
+namespace drocc::cli {
+
+int Fail(absl::string_view message) {
+  std::fprintf(stderr, "drocc: %.*s\n", static_cast<int>(message.size()), message.data());
+  return 1;
+}
+
+int FailCall(const client::Connection& conn, const grpc::Status& status) {
+  return Fail(conn.Describe(status));
+}
+
+void AddFormatOption(CLI::App* cmd, Format& format) {
+  cmd->add_option("-o,--format", format, "output format: table (default) or json")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, Format>{{"table", Format::kTable}, {"json", Format::kJson}},
+          CLI::ignore_case));
+}
+
+}  // namespace drocc::cli
+
+int main(int argc, char** argv) {
+  using namespace drocc;
+  CLI::App app{"drocc: submit and follow jobs on DROCC, see budgets, administer"};
+  app.require_subcommand(1);
+  std::string server;
+  app.add_option("--server", server,
+                 absl::StrCat("droccd address: unix:/path or host:port (default $",
+                              client::kServerEnv, ", else ", client::kDefaultServer, ")"));
+  app.set_version_flag("--version", "drocc 0.1.0");
+  cli::Runner run;
+  cli::AddSubmitCommands(app, run);
+  cli::AddJobCommands(app, run);
+  cli::AddProjectCommands(app, run);
+  cli::AddAdminCommands(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "drocc: %s (see drocc --help)\n", e.what());
+    return 2;
+  }
+  auto address = client::ResolveServerAddress(server, std::getenv(client::kServerEnv));
+  if (!address.ok()) return cli::Fail(address.status().message());
+  if (!run) return cli::Fail("nothing to do (see drocc --help)");
+  client::Connection conn(*address);
+  return run(conn);
+}

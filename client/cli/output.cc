@@ -1,0 +1,161 @@
+#include "client/cli/output.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/human.h"
+
+namespace drocc::cli {
+namespace {
+
+using google::protobuf::Timestamp;
+
+bool IsSet(const Timestamp& t) { return t.seconds() != 0 || t.nanos() != 0; }
+
+absl::Time ToTime(const Timestamp& t) {
+  return absl::FromUnixMicros(google::protobuf::util::TimeUtil::TimestampToMicroseconds(t));
+}
+
+nlohmann::json TimeJson(const Timestamp& t) {
+  if (!IsSet(t)) return nullptr;
+  return Rfc3339(ToTime(t));
+}
+
+std::string TimeText(const Timestamp& t) { return IsSet(t) ? HumanTime(ToTime(t)) : "-"; }
+
+// Run time so far, or in all once ended.
+std::string Elapsed(const v1::Job& job) {
+  if (!IsSet(job.start_time())) return "-";
+  absl::Time end = IsSet(job.end_time()) ? ToTime(job.end_time()) : absl::Now();
+  return HumanDuration(end - ToTime(job.start_time()));
+}
+
+std::string Limit(int64_t s) {
+  if (s == 0) return "partition default";
+  if (s < 0) return "unlimited";
+  return HumanDuration(absl::Seconds(s));
+}
+
+}  // namespace
+
+Table::Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+
+void Table::Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+
+std::string Table::Render() const {
+  std::vector<size_t> width;
+  for (const auto& row : rows_) {
+    width.resize(std::max(width.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows_) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string StateName(v1::JobState state) {
+  std::string name = v1::JobState_Name(state);
+  constexpr std::string_view kPrefix = "JOB_STATE_";
+  return name.starts_with(kPrefix) ? name.substr(kPrefix.size()) : name;
+}
+
+nlohmann::json JobToJson(const v1::Job& job) {
+  const v1::JobSpec& s = job.spec();
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& e : job.events()) {
+    events.push_back(
+        {{"state", StateName(e.state())}, {"time", TimeJson(e.time())}, {"reason", e.reason()}});
+  }
+  return {
+      {"id", job.id()},
+      {"name", s.name()},
+      {"user", job.user()},
+      {"project", job.project()},
+      {"state", StateName(job.state())},
+      {"reason", job.reason()},
+      {"exit_code", job.has_exit_code() ? nlohmann::json(job.exit_code()) : nlohmann::json()},
+      {"slurm_job_id", job.slurm_job_id() ? nlohmann::json(job.slurm_job_id()) : nlohmann::json()},
+      {"submit_time", TimeJson(job.submit_time())},
+      {"admit_time", TimeJson(job.admit_time())},
+      {"start_time", TimeJson(job.start_time())},
+      {"end_time", TimeJson(job.end_time())},
+      {"nodes", job.nodes()},
+      {"partition", s.partition()},
+      {"num_nodes", s.nodes()},
+      {"ntasks", s.ntasks()},
+      {"cpus_per_task", s.cpus_per_task()},
+      {"gpus_per_node", s.gpus_per_node()},
+      {"mem_mb", s.mem_mb()},
+      {"time_limit_s", s.time_limit_s()},
+      {"workdir", s.workdir()},
+      {"script_path", s.script_path()},
+      {"stdout_path", job.stdout_path()},
+      {"stderr_path", job.stderr_path()},
+      {"requeue_count", job.requeue_count()},
+      {"events", events},
+  };
+}
+
+std::string JobDetail(const v1::Job& job) {
+  const v1::JobSpec& s = job.spec();
+  Table t({"Job", absl::StrCat(job.id(), " (", s.name(), ")")});
+  t.Add({"User", job.user()});
+  if (!job.project().empty()) t.Add({"Project", job.project()});
+  t.Add({"State", StateName(job.state())});
+  if (!job.reason().empty()) t.Add({"Reason", job.reason()});
+  t.Add({"Exit code", job.has_exit_code() ? absl::StrCat(job.exit_code()) : "-"});
+  t.Add({"Slurm job", job.slurm_job_id() ? absl::StrCat(job.slurm_job_id()) : "-"});
+  t.Add({"Nodes", job.nodes().empty() ? "-" : job.nodes()});
+  t.Add({"Resources",
+         absl::StrCat(
+             std::max(1u, s.nodes()), " node(s), ", std::max(1u, s.ntasks()), " task(s)",
+             s.gpus_per_node() ? absl::StrCat(", ", s.gpus_per_node(), " GPU(s)/node") : "")});
+  t.Add({"Time limit", Limit(s.time_limit_s())});
+  t.Add({"Submitted", TimeText(job.submit_time())});
+  t.Add({"Started", TimeText(job.start_time())});
+  t.Add({"Ended", TimeText(job.end_time())});
+  t.Add({"Run time", Elapsed(job)});
+  t.Add({"Work dir", s.workdir()});
+  if (!job.stdout_path().empty()) t.Add({"Output", job.stdout_path()});
+  if (!job.stderr_path().empty() && job.stderr_path() != job.stdout_path()) {
+    t.Add({"Error", job.stderr_path()});
+  }
+  std::string out = t.Render();
+  // The first row is the header of a two-column table: drop the header gap.
+  if (job.events_size() > 0) {
+    Table ev({"TIME", "STATE", "REASON"});
+    for (const auto& e : job.events())
+      ev.Add({TimeText(e.time()), StateName(e.state()), e.reason()});
+    out += "\nHistory:\n" + ev.Render();
+  }
+  return out;
+}
+
+void PrintJobs(const std::vector<v1::Job>& jobs, Format format) {
+  if (format == Format::kJson) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& j : jobs) arr.push_back(JobToJson(j));
+    std::printf("%s\n", arr.dump(2).c_str());
+    return;
+  }
+  Table t({"ID", "NAME", "USER", "STATE", "TIME", "NODES", "REASON"});
+  for (const auto& j : jobs) {
+    t.Add({absl::StrCat(j.id()), j.spec().name(), j.user(), StateName(j.state()), Elapsed(j),
+           j.nodes().empty() ? "-" : j.nodes(), j.reason()});
+  }
+  std::fputs(t.Render().c_str(), stdout);
+}
+
+}  // namespace drocc::cli

@@ -1,0 +1,113 @@
+// drocc submit | estimate: sbatch's flags and #SBATCH lines, resolved by client/jobspec.
+
+#include <cstdio>
+#include <memory>
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "client/cli/commands.h"
+#include "client/jobspec/resolve.h"
+
+namespace drocc::cli {
+namespace {
+
+constexpr absl::Duration kTimeout = absl::Seconds(30);
+
+void ToProto(const client::JobRequest& r, v1::JobSpec* s) {
+  s->set_name(r.name);
+  s->set_project(r.project);
+  s->set_partition(r.partition);
+  s->set_script(r.script);
+  s->set_script_path(r.script_path);
+  for (const auto& a : r.args) s->add_args(a);
+  s->set_workdir(r.workdir);
+  for (const auto& e : r.environment) s->add_environment(e);
+  s->set_export_mode(r.export_mode);
+  s->set_output(r.output);
+  s->set_error(r.error);
+  s->set_nodes(r.nodes);
+  s->set_max_nodes(r.max_nodes);
+  s->set_ntasks(r.ntasks);
+  s->set_ntasks_per_node(r.ntasks_per_node);
+  s->set_cpus_per_task(r.cpus_per_task);
+  s->set_gpus_per_node(r.gpus_per_node);
+  s->set_gres(r.gres);
+  s->set_mem_mb(r.mem_mb);
+  s->set_time_limit_s(r.time_limit_s);
+  if (r.signal.signal != 0) {
+    s->mutable_signal()->set_signal(r.signal.signal);
+    s->mutable_signal()->set_seconds_before(r.signal.seconds_before);
+    s->mutable_signal()->set_batch_only(r.signal.batch_only);
+  }
+  s->set_priority(r.priority);
+}
+
+// A fresh key per `drocc submit`: a retry of the same call can never make a second job.
+std::string NewIdempotencyKey() {
+  std::random_device rd;
+  return absl::StrFormat("%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+}
+
+absl::StatusOr<client::JobRequest> Resolve(const client::SubmitFlags& flags) {
+  client::SubmitContext ctx = client::CurrentSubmitContext();
+  ctx.warn = [](std::string_view w) {
+    std::fprintf(stderr, "drocc: warning: %.*s\n", static_cast<int>(w.size()), w.data());
+  };
+  return client::ResolveJobRequest(flags, ctx);
+}
+
+int Submit(client::Connection& conn, const client::SubmitFlags& flags) {
+  auto request = Resolve(flags);
+  if (!request.ok()) return Fail(request.status().message());
+  v1::SubmitJobRequest req;
+  ToProto(*request, req.mutable_spec());
+  req.set_idempotency_key(NewIdempotencyKey());
+  auto ctx = conn.NewContext("/drocc.v1.JobService/SubmitJob", kTimeout);
+  if (!ctx.ok()) return Fail(ctx.status().message());
+  v1::SubmitJobResponse resp;
+  grpc::Status st = conn.jobs().SubmitJob(ctx->get(), req, &resp);
+  if (!st.ok()) return FailCall(conn, st);
+  if (flags.parsable) {
+    std::printf("%lu\n", static_cast<unsigned long>(resp.job().id()));
+  } else {
+    std::printf("Submitted drocc job %lu (%s)\n", static_cast<unsigned long>(resp.job().id()),
+                resp.job().reason().c_str());
+  }
+  return 0;
+}
+
+int Estimate(client::Connection& conn, const client::SubmitFlags& flags) {
+  auto request = Resolve(flags);
+  if (!request.ok()) return Fail(request.status().message());
+  v1::EstimateJobRequest req;
+  ToProto(*request, req.mutable_spec());
+  auto ctx = conn.NewContext("/drocc.v1.JobService/EstimateJob", kTimeout);
+  if (!ctx.ok()) return Fail(ctx.status().message());
+  v1::EstimateJobResponse resp;
+  grpc::Status st = conn.jobs().EstimateJob(ctx->get(), req, &resp);
+  if (!st.ok()) return FailCall(conn, st);
+  std::printf("admissible now: %s%s\n", resp.admissible_now() ? "yes" : "no",
+              resp.reason().empty() ? "" : (" (" + resp.reason() + ")").c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddSubmitCommands(CLI::App& app, Runner& run) {
+  auto submit = std::make_shared<client::SubmitFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "submit", "Submit a batch script like sbatch: same flags, #SBATCH lines read from SCRIPT");
+  client::AddSubmitFlags(*cmd, *submit);
+  cmd->callback(
+      [&run, submit] { run = [submit](client::Connection& c) { return Submit(c, *submit); }; });
+
+  auto estimate = std::make_shared<client::SubmitFlags>();
+  cmd = app.add_subcommand("estimate",
+                           "What a job would cost and whether it could start now (submit's flags)");
+  client::AddSubmitFlags(*cmd, *estimate);
+  cmd->callback([&run, estimate] {
+    run = [estimate](client::Connection& c) { return Estimate(c, *estimate); };
+  });
+}
+
+}  // namespace drocc::cli
