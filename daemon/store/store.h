@@ -4,6 +4,10 @@
 // shares one commit (and one fsync); a write's callback runs only once it is durable.
 // Reads are synchronous and see every write whose callback has run.
 // Implementations: SqliteStore (production), InMemoryStore (tests); thread-safe.
+//
+// Callbacks run exactly once: on a store thread once durable (SqliteStore, in the order the
+// writes were made), or inline before the call returns (InMemoryStore). Either way a callback
+// must not block, and may not wait on this store (the *AndWait helpers).
 
 #include <cstdint>
 #include <functional>
@@ -27,7 +31,7 @@ struct JobFilter {
   std::vector<queue::JobState> states;  // empty: any
   std::string project;                  // empty: any
   queue::JobId before_id = 0;           // paging: only ids below this; 0: from the newest
-  uint32_t limit = 100;
+  uint32_t limit = 100;                 // 0: no limit
 };
 
 class Store {
@@ -37,10 +41,11 @@ class Store {
 
   virtual ~Store() = default;
 
-  // Stores a new job: assigns job.id, records a PENDING event at job.submit_time. If
-  // job.idempotency_key is not empty and this uid already has a job with that key, stores
-  // nothing and answers that job with created=false. `done` runs once durable, on a store
-  // thread: it must not block.
+  // Stores a new job as given (normally PENDING): assigns job.id (from 1, never reused) and
+  // records its first event (job.state, job.submit_time, job.reason). If job.idempotency_key
+  // is not empty and this uid already has a job with that key, stores nothing and answers
+  // that job with created=false. Answers the stored job without events. `done` runs once
+  // durable, on a store thread: it must not block.
   virtual void InsertJob(queue::Job job, InsertCallback done) = 0;
 
   // Applies `u` atomically if the job is still in u.from (see queue::JobUpdate):
@@ -62,7 +67,8 @@ class Store {
 };
 
 // Blocking forms of the writes, for callers that may wait (start-up, the manager's worker,
-// tests). Never call them from a gRPC handler.
+// tests). Never call them from a gRPC handler, nor from a store callback (it would wait for
+// its own thread).
 absl::StatusOr<InsertResult> InsertJobAndWait(Store& store, queue::Job job);
 absl::Status UpdateJobAndWait(Store& store, queue::JobUpdate u);
 absl::Status PutSettingAndWait(Store& store, std::string key, std::string value);

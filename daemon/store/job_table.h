@@ -1,0 +1,38 @@
+#pragma once
+
+// The SQL of SqliteStore: reads and writes of the jobs, job_events and settings tables on one
+// connection (schema in migrations.cc). The caller owns the connection and the transaction;
+// SqliteStore runs the writes inside its group-commit transaction and the reads on its read
+// connection.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/queue/job.h"
+#include "daemon/store/sqlite_connection.h"
+#include "daemon/store/store.h"
+
+namespace drocc::store {
+
+// Store::InsertJob's body: finds the earlier job with the same (uid, idempotency key) or
+// inserts `job` (whose spec is already `spec_json`) with its first event.
+absl::StatusOr<InsertResult> InsertJobRow(Connection& conn, queue::Job job,
+                                          const std::string& spec_json);
+
+// Store::UpdateJob's body: the rules are queue::ApplyUpdate's; only the columns `u` sets are
+// written.
+absl::Status UpdateJobRow(Connection& conn, const queue::JobUpdate& u);
+
+absl::Status PutSettingRow(Connection& conn, const std::string& key, const std::string& value);
+
+// The reads of Store, same contracts. SelectJob makes two queries when with_events: run it
+// in a read transaction for a consistent answer.
+absl::StatusOr<queue::Job> SelectJob(Connection& conn, queue::JobId id, bool with_events);
+absl::StatusOr<std::vector<queue::Job>> SelectJobs(Connection& conn, const JobFilter& filter);
+absl::StatusOr<std::vector<queue::Job>> SelectActiveJobs(Connection& conn);
+absl::StatusOr<std::optional<std::string>> SelectSetting(Connection& conn, const std::string& key);
+
+}  // namespace drocc::store

@@ -1,0 +1,126 @@
+#include "daemon/store/migrations.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace drocc::store {
+namespace {
+
+struct Migration {
+  int version;
+  const char* what;
+  std::vector<const char*> steps;
+};
+
+// Times are integer microseconds since the Unix epoch, NULL when unset. `state` holds the
+// drocc.v1.JobState number. spec_json is the whole JobSpec (spec_json.h).
+const std::vector<Migration>& Migrations() {
+  static const auto* const kMigrations = new std::vector<Migration>{
+      {1,
+       "jobs and their events",
+       {
+           // AUTOINCREMENT: an id is never reused, even if old jobs are purged one day;
+           // Slurm jobs carry drocc ids in their comment.
+           R"sql(CREATE TABLE jobs (
+             id INTEGER PRIMARY KEY AUTOINCREMENT,
+             uid INTEGER NOT NULL,
+             gid INTEGER NOT NULL,
+             user TEXT NOT NULL,
+             project TEXT NOT NULL,
+             state INTEGER NOT NULL,
+             reason TEXT NOT NULL DEFAULT '',
+             exit_code INTEGER,
+             slurm_job_id INTEGER NOT NULL DEFAULT 0,
+             nodes TEXT NOT NULL DEFAULT '',
+             submit_time INTEGER,
+             admit_time INTEGER,
+             start_time INTEGER,
+             end_time INTEGER,
+             requeue_count INTEGER NOT NULL DEFAULT 0,
+             idempotency_key TEXT NOT NULL DEFAULT '',
+             name TEXT NOT NULL DEFAULT '',
+             spec_json TEXT NOT NULL DEFAULT '{}'))sql",
+           R"sql(CREATE TABLE job_events (
+             job_id INTEGER NOT NULL REFERENCES jobs(id),
+             seq INTEGER NOT NULL,
+             state INTEGER NOT NULL,
+             time INTEGER,
+             reason TEXT NOT NULL DEFAULT '',
+             PRIMARY KEY (job_id, seq)) WITHOUT ROWID)sql",
+       }},
+      {2,
+       "settings, idempotency keys and indexes",
+       {
+           "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+           // Version 1 had no unique index, so duplicates are possible in principle: keep
+           // the key on the oldest job (the one a retry must get) so the index can be built.
+           R"sql(UPDATE jobs SET idempotency_key = ''
+                 WHERE idempotency_key <> '' AND id NOT IN (
+                   SELECT min(id) FROM jobs WHERE idempotency_key <> ''
+                   GROUP BY uid, idempotency_key))sql",
+           R"sql(CREATE UNIQUE INDEX jobs_by_idempotency_key ON jobs (uid, idempotency_key)
+                 WHERE idempotency_key <> '')sql",
+           "CREATE INDEX jobs_by_uid ON jobs (uid, id)",
+           "CREATE INDEX jobs_by_state ON jobs (state)",
+       }},
+  };
+  return *kMigrations;
+}
+
+absl::Status WithContext(const absl::Status& s, absl::string_view context) {
+  return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+}
+
+// One migration in one transaction. Reads the version again under the write lock: another
+// process may have migrated since we looked.
+absl::Status Apply(Connection& conn, const Migration& m) {
+  RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+  absl::Status s = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
+    if (current >= m.version) return absl::OkStatus();
+    for (const char* step : m.steps) RETURN_IF_ERROR(conn.Exec(step));
+    RETURN_IF_ERROR(conn.Exec(absl::StrCat("PRAGMA user_version = ", m.version)));
+    return conn.Exec("COMMIT");
+  }();
+  if (conn.InTransaction()) (void)conn.Exec("ROLLBACK");
+  if (!s.ok()) {
+    return WithContext(s, absl::StrCat("migrating job database \"", conn.path(),
+                                       "\" to schema version ", m.version, " (", m.what, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<int> ReadSchemaVersion(Connection& conn) {
+  ASSIGN_OR_RETURN(Statement stmt, conn.Prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return absl::InternalError("PRAGMA user_version returned no row");
+  return static_cast<int>(stmt.Int(0));
+}
+
+absl::Status Migrate(Connection& conn, int target) {
+  ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
+  if (current > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job database \"", conn.path(), "\" has schema version ", current,
+        " but this droccd knows versions up to ", kSchemaVersion,
+        ": a newer droccd wrote it. Run a droccd at least as new, or restore a backup made "
+        "by this version"));
+  }
+  if (current > target) {
+    return absl::FailedPreconditionError(absl::StrCat("job database \"", conn.path(),
+                                                      "\" has schema version ", current,
+                                                      "; it cannot go back to ", target));
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= current || m.version > target) continue;
+    RETURN_IF_ERROR(Apply(conn, m));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace drocc::store

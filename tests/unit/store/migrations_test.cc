@@ -1,0 +1,181 @@
+// Schema migrations on real files: a new or empty file, a version-1 database with jobs in
+// it, a database from a newer droccd, and a migration that fails half way.
+
+#include <fstream>
+#include <memory>
+
+#include "daemon/store/migrations.h"
+#include "daemon/store/sqlite_connection.h"
+#include "daemon/store/sqlite_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/store/test_util.h"
+
+namespace drocc::store {
+namespace {
+
+using queue::Job;
+using queue::JobEvent;
+using queue::JobState;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class MigrationsTest : public ::testing::Test {
+ protected:
+  std::string path() const { return dir_.File("droccd.db"); }
+
+  std::unique_ptr<Connection> Connect() {
+    absl::StatusOr<std::unique_ptr<Connection>> conn = Connection::Open(path(), {});
+    EXPECT_TRUE(conn.ok()) << conn.status();
+    return conn.ok() ? std::move(*conn) : nullptr;
+  }
+
+  int Version() {
+    absl::StatusOr<int> v = ReadSchemaVersion(*Connect());
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : -1;
+  }
+
+  std::unique_ptr<SqliteStore> Open() {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open({.path = path()});
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(MigrationsTest, ANewFileIsCreatedAtTheCurrentVersion) {
+  ASSERT_NE(Open(), nullptr);
+  EXPECT_EQ(Version(), kSchemaVersion);
+}
+
+TEST_F(MigrationsTest, AnEmptyFileIsMigratedToTheCurrentVersion) {
+  std::ofstream{path()};  // zero bytes, as `touch` leaves it
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Version(), kSchemaVersion);
+  EXPECT_TRUE(PutSettingAndWait(*store, "k", "v").ok());
+  EXPECT_EQ(InsertJobAndWait(*store, MakeJob())->job.id, 1u);
+  for (const char* index : {"jobs_by_idempotency_key", "jobs_by_uid", "jobs_by_state"}) {
+    EXPECT_EQ(*QueryText(path(), std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") +
+                                     index + "'"),
+              "1")
+        << index;
+  }
+}
+
+// Rows as droccd wrote them at schema version 1 (times in microseconds since the epoch).
+constexpr char kVersion1Rows[] = R"sql(
+  INSERT INTO jobs (id, uid, gid, user, project, state, reason, exit_code, slurm_job_id, nodes,
+                    submit_time, admit_time, start_time, end_time, requeue_count,
+                    idempotency_key, name, spec_json)
+  VALUES
+    (1, 1000, 1000, 'alice', 'ml-lab', 3, '', NULL, 4242, 'gpu01', 1767225600000000,
+     1767225601000000, 1767225602000000, NULL, 0, 'k1', 'train',
+     '{"name":"train","project":"ml-lab","script":"#!/bin/bash\nsrun train\n","nodes":1,"labels":{"team":"vision"}}'),
+    (2, 1001, 1001, 'bob', 'physics', 4, 'exit 0', 0, 4243, 'cpu01', 1767225610000000,
+     1767225611000000, 1767225612000000, 1767225613000000, 1, '', 'sim',
+     '{"name":"sim","script":"echo hi"}'),
+    (3, 1000, 1000, 'alice', 'ml-lab', 1, 'waiting for budget', NULL, 0, '', 1767225620000000,
+     NULL, NULL, NULL, 0, 'k1', 'duplicate key, as version 1 could not prevent', '{}');
+  INSERT INTO job_events (job_id, seq, state, time, reason) VALUES
+    (1, 1, 1, 1767225600000000, 'submitted'),
+    (1, 2, 2, 1767225601000000, ''),
+    (1, 3, 3, 1767225602000000, ''),
+    (2, 1, 1, 1767225610000000, ''),
+    (2, 2, 4, 1767225613000000, 'exit 0'),
+    (3, 1, 1, 1767225620000000, 'waiting for budget');
+)sql";
+
+TEST_F(MigrationsTest, AVersion1DatabaseWithJobsIsUpgradedIntact) {
+  {
+    std::unique_ptr<Connection> conn = Connect();
+    ASSERT_TRUE(Migrate(*conn, 1).ok());
+    ASSERT_TRUE(conn->Exec(kVersion1Rows).ok());
+  }
+  ASSERT_EQ(Version(), 1);
+
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Version(), kSchemaVersion);
+
+  absl::StatusOr<Job> job = store->GetJob(1, /*with_events=*/true);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->user, "alice");
+  EXPECT_EQ(job->state, JobState::kRunning);
+  EXPECT_EQ(job->slurm_job_id, 4242u);
+  EXPECT_EQ(job->nodes, "gpu01");
+  EXPECT_EQ(job->submit_time, T(0));
+  EXPECT_EQ(job->start_time, T(2));
+  EXPECT_EQ(job->end_time, absl::InfinitePast());
+  EXPECT_EQ(job->exit_code, std::nullopt);
+  EXPECT_EQ(job->spec.script, "#!/bin/bash\nsrun train\n");
+  EXPECT_EQ(job->spec.labels.at("team"), "vision");
+  EXPECT_THAT(job->events, ElementsAre(JobEvent{JobState::kPending, T(0), "submitted"},
+                                       JobEvent{JobState::kAdmitted, T(1), ""},
+                                       JobEvent{JobState::kRunning, T(2), ""}));
+  absl::StatusOr<Job> done = store->GetJob(2, false);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->exit_code, 0);
+  EXPECT_EQ(done->requeue_count, 1u);
+  EXPECT_EQ(done->end_time, T(13));
+
+  // The active jobs, as droccd reloads them at start-up.
+  absl::StatusOr<std::vector<Job>> active = store->ListActiveJobs();
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 2u);
+  EXPECT_EQ((*active)[0].id, 1u);
+  EXPECT_EQ((*active)[1].id, 3u);
+
+  // What version 2 added works on the old data: settings, and idempotency (the duplicate key
+  // stays with the oldest job, which a retry must get).
+  ASSERT_TRUE(PutSettingAndWait(*store, "admission.drained", "false").ok());
+  EXPECT_EQ(*store->GetSetting("admission.drained"), "false");
+  Job retry = MakeJob(1000, "ml-lab", 30, "k1");
+  absl::StatusOr<InsertResult> again = InsertJobAndWait(*store, retry);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->job.id, 1u);
+  EXPECT_EQ(store->GetJob(3, false)->idempotency_key, "");
+  absl::StatusOr<InsertResult> fresh = InsertJobAndWait(*store, MakeJob(1000, "ml-lab", 31, "k2"));
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(fresh->created);
+  EXPECT_EQ(fresh->job.id, 4u);
+}
+
+TEST_F(MigrationsTest, ADatabaseFromANewerDroccdIsRefused) {
+  ASSERT_NE(Open(), nullptr);
+  ASSERT_TRUE(Connect()->Exec("PRAGMA user_version = 3").ok());
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open({.path = path()});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("schema version 3"));
+  EXPECT_THAT(store.status().message(), HasSubstr("knows versions up to 2"));
+  EXPECT_THAT(store.status().message(), HasSubstr("newer droccd"));
+  EXPECT_EQ(Version(), 3);  // left alone
+}
+
+TEST_F(MigrationsTest, AFailedMigrationLeavesThePreviousVersion) {
+  {
+    std::unique_ptr<Connection> conn = Connect();
+    ASSERT_TRUE(Migrate(*conn, 1).ok());
+    // Something migration 2 will trip over, after its first steps.
+    ASSERT_TRUE(conn->Exec("CREATE TABLE jobs_by_uid (x)").ok());
+  }
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open({.path = path()});
+  EXPECT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("to schema version 2"));
+  EXPECT_EQ(Version(), 1);
+  // Migration 2's earlier steps were rolled back with it.
+  EXPECT_EQ(*QueryText(path(), "SELECT count(*) FROM sqlite_schema WHERE name = 'settings'"), "0");
+}
+
+TEST_F(MigrationsTest, NoMigratingDown) {
+  ASSERT_NE(Open(), nullptr);
+  absl::Status s = Migrate(*Connect(), 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace drocc::store
