@@ -1,0 +1,54 @@
+#pragma once
+
+// SlurmBackend: the SchedulerBackend that talks to slurmctld through libslurm (never by
+// running sbatch/squeue/scancel). droccd runs it as root, so Submit hands each job over
+// as its owner (job.uid/job.gid) and Slurm runs it as that user.
+//
+// Thread-safe: libslurm calls are serialized by an internal mutex (they come from the job
+// manager's worker in practice). libslurm is initialised once per process, by Create.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/slurm/scheduler_backend.h"
+
+namespace drocc::slurm {
+
+struct SlurmBackendOptions {
+  // slurm.conf to read; empty: libslurm's default ($SLURM_CONF, else /etc/slurm/slurm.conf).
+  std::string slurm_conf;
+  // The host jobs are submitted from (Slurm's alloc_node, SLURM_SUBMIT_HOST); empty: this
+  // machine's short host name.
+  std::string submit_host;
+};
+
+class SlurmBackend final : public SchedulerBackend {
+ public:
+  // Initialises libslurm with options.slurm_conf. FAILED_PRECONDITION when that file
+  // cannot be read (libslurm would otherwise end the process), or when libslurm was
+  // already initialised in this process with another file.
+  static absl::StatusOr<std::unique_ptr<SlurmBackend>> Create(const SlurmBackendOptions& options);
+
+  // One slurm_submit_batch_job() with the fields sbatch would set (see submit_request.h).
+  absl::StatusOr<uint64_t> Submit(const queue::Job& job) override;
+  // One slurm_load_jobs(SHOW_ALL); jobs without a drocc comment are skipped.
+  absl::StatusOr<std::vector<BackendJob>> ListJobs() override;
+  // slurm_kill_job(SIGKILL): the job ends CANCELLED. OK when Slurm says the job already
+  // completed or does not exist (purged).
+  absl::Status Cancel(uint64_t slurm_job_id) override;
+
+  const std::string& submit_host() const { return submit_host_; }
+
+ private:
+  explicit SlurmBackend(std::string submit_host);
+
+  const std::string submit_host_;
+  std::mutex mu_;  // serializes libslurm calls (its errno is read right after each)
+};
+
+}  // namespace drocc::slurm
