@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Acceptance 3: droccd killed with SIGKILL while a job runs, then restarted: the job is
+# followed to its end, and Slurm holds exactly one job for it.
+. "$(dirname "$0")/lib.sh"
+start_droccd
+write_script alice short.sbatch <<'JOB'
+#!/bin/bash
+sleep 15
+echo done sleeping
+JOB
+id=$(submit alice -t 2 short.sbatch)
+wait_state alice "$id" 60 RUNNING
+stop_droccd KILL
+log "droccd killed while job $id runs"
+sleep 2
+start_droccd
+wait_state alice "$id" 90 COMPLETED FAILED CANCELLED TIMEOUT LOST
+assert_eq "$(field alice "$id" state)" COMPLETED "state after the restart"
+assert_eq "$(field alice "$id" exit_code)" 0 "exit code after the restart"
+n=$(slurm_jobs_of "$id")
+assert_eq "$n" 1 "Slurm jobs carrying drocc:$id"
+assert_contains "$(as alice drocc logs "$id")" "done sleeping" "output"
+
+# A restart while a job waits in drocc's queue (drained) keeps it and admits it later.
+as dana drocc admin drain --reason "restart test" >/dev/null
+id2=$(submit alice -t 2 short.sbatch)
+assert_eq "$(field alice "$id2" state)" PENDING "state while drained"
+stop_droccd KILL
+start_droccd
+assert_eq "$(field alice "$id2" state)" PENDING "state after a restart while drained"
+assert_contains "$(field alice "$id2" reason)" "drained" "reason"
+as dana drocc admin resume >/dev/null
+wait_state alice "$id2" 60 RUNNING COMPLETED
+n=$(slurm_jobs_of "$id2")
+assert_eq "$n" 1 "Slurm jobs carrying drocc:$id2"
+pass
