@@ -33,7 +33,7 @@ OutputPaths ResolveOutputPaths(const queue::Job& job) {
   v.slurm_job_id = job.slurm_job_id;
   v.job_name = job.spec.name;
   v.user = job.user;
-  v.node = job.nodes;
+  v.node = slurm::FirstNodeName(job.nodes);  // %N: the batch host, the list's first node
   v.workdir = job.spec.workdir;
   std::string out = job.spec.output.empty() ? "slurm-%j.out" : job.spec.output;
   OutputPaths p;
