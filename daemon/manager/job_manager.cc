@@ -417,19 +417,24 @@ void JobManager::Admit() {
     }
     SubmitToSlurm(active_.at(id));
   }
+  // Reasons of waiting jobs go to the store without waiting for each commit: after a burst
+  // of submissions they share group commits, and the store's single writer keeps them in
+  // order with any later update of the same job.
   for (const auto& [id, reason] : plan.wait) {
     auto& last = pending_reason_[id];
     if (last == reason) continue;
     auto it = active_.find(id);
     if (it == active_.end() || it->second.state != JobState::kPending) continue;
-    if (Apply({.id = id,
-               .from = JobState::kPending,
-               .to = JobState::kPending,
-               .at = now,
-               .reason = reason})
-            .ok()) {
-      last = reason;
-    }
+    JobUpdate u{.id = id,
+                .from = JobState::kPending,
+                .to = JobState::kPending,
+                .at = now,
+                .reason = reason};
+    if (!queue::ApplyUpdate(u, it->second).ok()) continue;
+    last = reason;
+    store_->UpdateJob(std::move(u), [id](absl::Status s) {
+      if (!s.ok()) spdlog::warn("job {}: cannot store its pending reason: {}", id, s.message());
+    });
   }
 }
 
