@@ -19,4 +19,8 @@ start_droccd
 as dana drocc admin drain --reason "submit benchmark" >/dev/null
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "store: $T/droccd.db on $(df --output=source,fstype "$T" | tail -1)"
+# The floor for any durable acknowledgement here: one synchronous 4 KiB write (write+fsync).
+dd_out=$(dd if=/dev/zero of="$T/dsync.probe" bs=4k count=500 oflag=dsync 2>&1 | tail -1)
+rm -f "$T/dsync.probe"
+echo "storage floor: 500 synchronous 4 KiB writes (dd oflag=dsync): $dd_out"
 as alice submit_bench --server "unix:$SOCK" "$@"

@@ -33,4 +33,14 @@ as dana drocc admin resume >/dev/null
 wait_state alice "$id2" 60 RUNNING COMPLETED
 n=$(slurm_jobs_of "$id2")
 assert_eq "$n" 1 "Slurm jobs carrying drocc:$id2"
+
+# SIGTERM: a clean stop, exit status 0, the socket removed.
+kill -TERM "$DROCCD_PID"
+rc=0
+timeout 15 tail --pid="$DROCCD_PID" -f /dev/null || fail "droccd still runs 15 s after SIGTERM"
+wait "$DROCCD_PID" || rc=$?
+DROCCD_PID=
+assert_eq "$rc" 0 "droccd's exit status after SIGTERM"
+[[ ! -e $SOCK ]] || fail "the socket is left behind after SIGTERM"
+grep -q "droccd stopped" "$T/droccd.log" || fail "no 'droccd stopped' in the log"
 pass
