@@ -1,14 +1,18 @@
 // droccd: the drocc daemon. Wires the components together and serves the v1 API on a Unix
 // socket (peer credentials) and optionally on TCP (MUNGE credentials).
 
+#include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "common/logging.h"
@@ -44,6 +48,24 @@ absl::Status SetUpLogging(const Config& cfg) {
   return absl::OkStatus();
 }
 
+// Two daemons on one database would each admit the same jobs. The lock is held for the
+// process's lifetime and released by the kernel however it ends, SIGKILL included.
+absl::Status LockDatabase(const std::string& db_path) {
+  std::string path = db_path + ".lock";
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", path, ": ", strerror(errno), "; check store.path"));
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat("another droccd is using the job database ",
+                                                      db_path, " (", path,
+                                                      " is locked); stop it first"));
+  }
+  return absl::OkStatus();  // fd stays open: the lock lives as long as the process
+}
+
 int Fail(const absl::Status& s) {
   spdlog::critical("{}", s.message());
   return 1;
@@ -58,6 +80,7 @@ int Run(const Config& cfg) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  if (absl::Status s = LockDatabase(cfg.store_path); !s.ok()) return Fail(s);
   auto store = store::SqliteStore::Open({.path = cfg.store_path});
   if (!store.ok()) return Fail(store.status());
   auto backend = slurm::SlurmBackend::Create({.slurm_conf = cfg.slurm_conf});

@@ -34,6 +34,11 @@ wait_state alice "$id2" 60 RUNNING COMPLETED
 n=$(slurm_jobs_of "$id2")
 assert_eq "$n" 1 "Slurm jobs carrying drocc:$id2"
 
+# A second droccd on the same database refuses to start (it would admit the same jobs).
+sed "s|$SOCK|$T/second.sock|" "$T/droccd.toml" >"$T/second.toml"
+out=$("$T/bin/droccd" --config "$T/second.toml" 2>&1) && fail "a second droccd started on the same database"
+assert_contains "$out" "another droccd is using the job database" "second droccd"
+
 # SIGTERM: a clean stop, exit status 0, the socket removed.
 kill -TERM "$DROCCD_PID"
 rc=0
