@@ -33,6 +33,6 @@ as_alice drocc show "$id"
 echo
 log "as alice: drocc logs $id"
 as_alice drocc logs "$id"
-state=$(as_alice drocc show "$id" -o json | sed -n 's/.*"state": "\([A-Z]*\)".*/\1/p')
+state=$(as_alice drocc show "$id" -o json | jq -r .state)
 [[ $state == COMPLETED ]] || die "the demo job ended $state, not COMPLETED"
 log "demo done: job $id COMPLETED. Try: runuser -u alice -- drocc jobs"
