@@ -31,7 +31,7 @@ absl::StatusOr<auth::Caller> Authenticator::Authenticate(const grpc::ServerConte
     caller.gid = id->gid;
     caller.method = "munge";
   }
-  auto user = auth::LookupUser(caller.uid);
+  auto user = User(caller.uid);
   if (!user.ok()) {
     return absl::UnauthenticatedError(
         absl::StrCat("uid ", caller.uid, " has no user account on the droccd host"));
@@ -41,6 +41,21 @@ absl::StatusOr<auth::Caller> Authenticator::Authenticate(const grpc::ServerConte
                     (options_.admin_gid && std::find(user->groups.begin(), user->groups.end(),
                                                      *options_.admin_gid) != user->groups.end());
   return caller;
+}
+
+absl::StatusOr<auth::UserInfo> Authenticator::User(uint32_t uid) const {
+  absl::Time now = clock_->Now();
+  {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(uid);
+    if (it != users_.end() && it->second.expires > now) return it->second.info;
+  }
+  auto info = auth::LookupUser(uid);  // outside the lock: NSS may be slow
+  if (!info.ok()) return info.status();
+  std::lock_guard lock(mu_);
+  if (users_.size() > 10000) users_.clear();  // bounded; refilled on demand
+  users_[uid] = {*info, now + options_.user_cache_ttl};
+  return info;
 }
 
 }  // namespace drocc::api

@@ -6,12 +6,17 @@
 
 #include <grpcpp/server_context.h>
 
+#include <mutex>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 #include "daemon/auth/caller.h"
 #include "daemon/auth/peer_table.h"
+#include "daemon/auth/users.h"
 
 namespace drocc::api {
 
@@ -20,20 +25,34 @@ inline constexpr char kMungeMetadataKey[] = "x-drocc-munge";
 struct AuthenticatorOptions {
   std::optional<uint32_t> admin_gid;  // members of this group are admins (root always is)
   int64_t munge_max_age_s = 300;
+  // How long a uid's name and groups are reused before NSS is asked again (like nscd):
+  // group changes take effect within this time.
+  absl::Duration user_cache_ttl = absl::Seconds(60);
 };
 
 class Authenticator {
  public:
-  Authenticator(const auth::PeerTable* peers, AuthenticatorOptions options)
-      : peers_(peers), options_(options) {}
+  Authenticator(const auth::PeerTable* peers, AuthenticatorOptions options,
+                const Clock* clock = SystemClock::Get())
+      : peers_(peers), options_(options), clock_(clock) {}
 
   // `method` is the full RPC name, e.g. "/drocc.v1.JobService/SubmitJob".
   absl::StatusOr<auth::Caller> Authenticate(const grpc::ServerContextBase& ctx,
                                             absl::string_view method) const;
 
  private:
+  struct CachedUser {
+    auth::UserInfo info;
+    absl::Time expires;
+  };
+  // NSS lookups open and parse /etc/passwd and /etc/group on every call; cache them.
+  absl::StatusOr<auth::UserInfo> User(uint32_t uid) const;
+
   const auth::PeerTable* const peers_;
   const AuthenticatorOptions options_;
+  const Clock* const clock_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<uint32_t, CachedUser> users_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace drocc::api

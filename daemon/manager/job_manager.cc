@@ -99,36 +99,52 @@ void JobManager::Post(std::function<void()> task) {
 }
 
 void JobManager::WorkerLoop() {
-  auto next_poll = std::chrono::steady_clock::now();
-  const auto interval = absl::ToChronoMilliseconds(options_.poll_interval);
+  using SteadyClock = std::chrono::steady_clock;
+  const auto poll_every = absl::ToChronoMilliseconds(options_.poll_interval);
+  const auto admit_every = absl::ToChronoMilliseconds(options_.min_admission_interval);
+  auto next_poll = SteadyClock::now();
+  auto next_admit = SteadyClock::now();
+  bool admission_due = true;  // something changed since the last admission pass
   while (true) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait_until(lock, next_poll, [this] { return stopping_ || !tasks_.empty(); });
+      auto until = admission_due ? std::min(next_poll, next_admit) : next_poll;
+      cv_.wait_until(lock, until, [this] { return stopping_ || !tasks_.empty(); });
       if (stopping_) return;
     }
-    bool poll = std::chrono::steady_clock::now() >= next_poll;
-    if (poll) next_poll = std::chrono::steady_clock::now() + interval;
-    Round(poll);
+    admission_due |= RunTasks() > 0;
+    auto now = SteadyClock::now();
+    if (now >= next_poll) {
+      next_poll = now + poll_every;
+      Poll();
+      admission_due = true;
+    }
+    // A pass looks at every pending job: during a burst of submissions run it at most every
+    // min_admission_interval, not once per request.
+    if (admission_due && now >= next_admit) {
+      next_admit = now + admit_every;
+      admission_due = false;
+      Admit();
+      PublishStatus();
+    }
   }
 }
 
-void JobManager::RunOnce() { Round(/*poll=*/true); }
-
-void JobManager::Round(bool poll) {
+void JobManager::RunOnce() {
   RunTasks();
-  if (poll) Poll();
+  Poll();
   Admit();
   PublishStatus();
 }
 
-void JobManager::RunTasks() {
+size_t JobManager::RunTasks() {
   std::deque<std::function<void()>> tasks;
   {
     std::lock_guard lock(mu_);
     tasks.swap(tasks_);
   }
   for (auto& task : tasks) task();
+  return tasks.size();
 }
 
 void JobManager::Submit(Job job, store::Store::InsertCallback done) {

@@ -5,7 +5,8 @@
 // domain's single owner); callers post requests and get an answer through a callback, so
 // gRPC handlers never wait on Slurm or on the disk.
 //
-// A round of the worker: run posted requests, follow Slurm (every poll interval), admit.
+// The worker runs posted requests as they come, follows Slurm every poll interval, and runs an
+// admission pass when something changed (at most every min_admission_interval).
 // Admission order and caps come from queue::PlanFifoAdmission.
 //
 // Crash safety: a job is marked ADMITTED durably *before* it is handed to Slurm, and Slurm
@@ -34,6 +35,8 @@ namespace drocc::manager {
 struct JobManagerOptions {
   uint32_t max_jobs_in_slurm = 64;  // 0: no cap
   absl::Duration poll_interval = absl::Seconds(1);
+  // Admission passes run when something changed, but at most this often.
+  absl::Duration min_admission_interval = absl::Milliseconds(50);
   // false: no worker thread; the owner drives rounds with RunOnce() (tests).
   bool run_worker = true;
 };
@@ -88,8 +91,8 @@ class JobManager {
  private:
   void Post(std::function<void()> task);
   void WorkerLoop();
-  void Round(bool poll);
-  void RunTasks();
+  // Runs the posted requests; returns how many.
+  size_t RunTasks();
   void Poll();
   void Admit();
   // Hands an ADMITTED job to Slurm and records the Slurm id.
