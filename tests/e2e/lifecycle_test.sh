@@ -31,6 +31,22 @@ done
 [[ $(field alice "$id" time_limit_s) == 120 ]] || fail "time_limit_s is not 120"
 as alice drocc show "$id" | grep -q "COMPLETED" || fail "drocc show (table) does not say COMPLETED"
 
+# drocc logs -f follows the output while the job runs and ends when the job ends.
+write_script alice slow.sbatch <<'JOB'
+#!/bin/bash
+echo first line
+sleep 4
+echo last line
+JOB
+id=$(submit alice -t 2 slow.sbatch)
+wait_state alice "$id" 60 RUNNING COMPLETED
+start=$SECONDS
+out=$(as alice timeout 60 drocc logs -f "$id") || fail "drocc logs -f failed or did not end"
+assert_contains "$out" "first line" "drocc logs -f"
+assert_contains "$out" "last line" "drocc logs -f"
+assert_eq "$(field alice "$id" state)" COMPLETED "state after following"
+log "followed the output for $((SECONDS - start)) s"
+
 write_script alice exit3.sbatch <<'JOB'
 #!/bin/bash
 echo about to fail
