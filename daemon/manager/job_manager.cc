@@ -192,6 +192,7 @@ void JobManager::DoCancel(JobId id, const std::string& by, const JobCallback& do
         "job ", id, " is being handed to Slurm right now; try again in a few seconds")));
   }
   if (absl::Status s = backend_->Cancel(job.slurm_job_id); !s.ok()) return done(s);
+  cancel_requested_by_[id] = by;  // names the canceller once Slurm reports CANCELLED
   JobUpdate u{.id = id,
               .from = job.state,
               .to = job.state,
@@ -267,9 +268,12 @@ uint32_t JobManager::JobsInSlurm() const {
 }
 
 void JobManager::Poll() {
-  bool any_in_slurm = std::any_of(active_.begin(), active_.end(),
-                                  [](const auto& kv) { return queue::IsInSlurm(kv.second.state); });
-  if (!any_in_slurm) return;
+  // Copy the ids: Apply() erases ended jobs from active_.
+  std::vector<JobId> ids;
+  for (const auto& [id, job] : active_) {
+    if (queue::IsInSlurm(job.state)) ids.push_back(id);
+  }
+  if (ids.empty()) return;
   auto listed = backend_->ListJobs();
   if (!listed.ok()) {
     if (slurm_ok_) spdlog::warn("cannot reach Slurm: {}", listed.status().message());
@@ -284,11 +288,6 @@ void JobManager::Poll() {
   std::multimap<JobId, const slurm::BackendJob*> by_drocc_id;
   for (const slurm::BackendJob& b : *listed) by_drocc_id.emplace(b.drocc_id, &b);
 
-  // Copy the ids: Apply() erases ended jobs from active_.
-  std::vector<JobId> ids;
-  for (const auto& [id, job] : active_) {
-    if (queue::IsInSlurm(job.state)) ids.push_back(id);
-  }
   absl::Time now = clock_->Now();
   for (JobId id : ids) {
     Job& job = active_.at(id);
@@ -351,10 +350,10 @@ void JobManager::Poll() {
         u.reason =
             to == JobState::kCompleted ? "" : absl::StrCat("Slurm: ", queue::JobStateName(to));
       }
-      if (!job.reason.empty() && job.reason.starts_with("cancel requested by") &&
-          to == JobState::kCancelled) {
-        u.reason =
-            absl::StrCat("cancelled", job.reason.substr(std::string("cancel requested").size()));
+      auto by = cancel_requested_by_.find(id);
+      if (by != cancel_requested_by_.end()) {
+        if (to == JobState::kCancelled) u.reason = absl::StrCat("cancelled by ", by->second);
+        cancel_requested_by_.erase(by);
       }
     }
     if (to == JobState::kRequeued && job.state != JobState::kRequeued)

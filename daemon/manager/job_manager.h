@@ -123,6 +123,7 @@ class JobManager {
   std::map<queue::JobId, queue::Job> active_;
   std::deque<queue::JobId> pending_;  // oldest first
   std::map<queue::JobId, std::string> pending_reason_;
+  std::map<queue::JobId, std::string> cancel_requested_by_;  // until Slurm reports the end
   AdmissionStatus admission_;  // drained/reason/by/time are the source of truth
   bool slurm_ok_ = true;
   std::string slurm_error_;

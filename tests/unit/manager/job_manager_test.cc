@@ -75,6 +75,15 @@ class JobManagerTest : public ::testing::Test {
 
   uint64_t SlurmId(JobId id) { return Get(id).slurm_job_id; }
 
+  // What a droccd that crashed right after storing ADMITTED leaves behind.
+  void MarkAdmittedWithoutSlurmId(JobId id) {
+    ASSERT_TRUE(
+        store::UpdateJobAndWait(
+            store_,
+            {.id = id, .from = JobState::kPending, .to = JobState::kAdmitted, .at = clock_.Now()})
+            .ok());
+  }
+
   FakeClock clock_;
   store::InMemoryStore store_;
   slurm::FakeBackend backend_{&clock_, 100};
@@ -241,11 +250,7 @@ TEST_F(JobManagerTest, RestartFollowsRunningJobsWithoutResubmitting) {
 // The crash window: ADMITTED is durable, Slurm took the job, but its id was never recorded.
 TEST_F(JobManagerTest, RestartAdoptsTheSlurmJobInsteadOfSubmittingAgain) {
   JobId id = Submit().job.id;
-  ASSERT_TRUE(
-      store::UpdateJobAndWait(
-          store_,
-          {.id = id, .from = JobState::kPending, .to = JobState::kAdmitted, .at = clock_.Now()})
-          .ok());
+  MarkAdmittedWithoutSlurmId(id);
   auto slurm_id = backend_.Submit(Get(id));  // what the dead droccd managed to do
   ASSERT_TRUE(slurm_id.ok());
   Restart();
@@ -256,11 +261,7 @@ TEST_F(JobManagerTest, RestartAdoptsTheSlurmJobInsteadOfSubmittingAgain) {
 
 TEST_F(JobManagerTest, RestartSubmitsAnAdmittedJobSlurmNeverGot) {
   JobId id = Submit().job.id;
-  ASSERT_TRUE(
-      store::UpdateJobAndWait(
-          store_,
-          {.id = id, .from = JobState::kPending, .to = JobState::kAdmitted, .at = clock_.Now()})
-          .ok());
+  MarkAdmittedWithoutSlurmId(id);
   Restart();
   manager_->RunOnce();
   manager_->RunOnce();
