@@ -90,6 +90,10 @@ absl::Status ApplyUpdate(const JobUpdate& u, Job& job) {
         "job ", job.id, " is ", JobStateName(job.state), ", not ", JobStateName(u.from)));
   }
   if (absl::Status s = CheckTransition(u.from, u.to); !s.ok()) return s;
+  if (!u.charges.empty() && (u.to == u.from || !IsTerminal(u.to))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "job ", job.id, ": charges may only be written with the transition to an end state"));
+  }
   if (u.to != u.from) {
     job.state = u.to;
     job.events.push_back({u.to, u.at, u.reason});
@@ -102,6 +106,8 @@ absl::Status ApplyUpdate(const JobUpdate& u, Job& job) {
   if (u.start_time) job.start_time = *u.start_time;
   if (u.end_time) job.end_time = *u.end_time;
   if (u.increment_requeue_count) ++job.requeue_count;
+  if (u.reserved) job.reserved = *u.reserved;
+  if (u.charged) job.charged = *u.charged;
   return absl::OkStatus();
 }
 

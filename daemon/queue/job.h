@@ -86,6 +86,18 @@ struct JobEvent {
   bool operator==(const JobEvent&) const = default;
 };
 
+// Amounts per resource, by the resource's name ("gpu-hours" -> milli-units). The quota code
+// converts them to its own types; the job model only carries them.
+using AmountMap = std::map<std::string, int64_t>;
+
+// One draw of a settled job's usage from a grant (grant_id 0: usage no grant could pay).
+struct ChargeRecord {
+  uint64_t grant_id = 0;
+  std::string resource;
+  int64_t milli = 0;
+  bool operator==(const ChargeRecord&) const = default;
+};
+
 // A job as droccd stores it. Unset times are absl::InfinitePast().
 struct Job {
   JobId id = 0;
@@ -105,6 +117,8 @@ struct Job {
   absl::Time end_time = absl::InfinitePast();
   std::string idempotency_key;  // empty: none
   uint32_t requeue_count = 0;
+  AmountMap reserved;            // escrow held while admitted (empty once settled or released)
+  AmountMap charged;             // actual usage once settled, overdraft included
   std::vector<JobEvent> events;  // filled by Store::GetJob only
 };
 
@@ -124,6 +138,14 @@ struct JobUpdate {
   std::optional<absl::Time> start_time;
   std::optional<absl::Time> end_time;
   bool increment_requeue_count = false;
+  // Quota bookkeeping, written in the same transaction as the transition:
+  std::optional<AmountMap> reserved;  // replaces Job::reserved (an empty map clears it)
+  std::optional<AmountMap> charged;   // replaces Job::charged
+  // Rows appended to the charges table (the settlement's draws), stamped with the job's
+  // project and user and with `end_time` (else `at`). Only with a transition to a terminal
+  // state: a settlement is written exactly once, by the update that wins the
+  // compare-and-set.
+  std::vector<ChargeRecord> charges;
 };
 
 // Applies `u` to `job` in memory, with the same rules as the Store (CheckTransition, the

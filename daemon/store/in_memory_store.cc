@@ -43,6 +43,10 @@ absl::Status InMemoryStore::Update(const queue::JobUpdate& u) {
   // On a copy, so that a refused update changes nothing.
   queue::Job job = it->second;
   if (absl::Status s = queue::ApplyUpdate(u, job); !s.ok()) return s;
+  // ApplyUpdate allowed charges only with the transition to an end state this update won.
+  for (const queue::ChargeRecord& c : u.charges) {
+    charges_.push_back({job.id, c, job.project, job.user, u.end_time.value_or(u.at)});
+  }
   it->second = std::move(job);
   return absl::OkStatus();
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status.h"
 #include "daemon/store/spec_json.h"
+#include "daemon/store/usage_table.h"
 
 namespace drocc::store {
 namespace {
@@ -18,7 +19,8 @@ using queue::JobState;
 // Read by ReadJob, in this order.
 constexpr char kJobColumns[] =
     "id, uid, gid, user, project, state, reason, exit_code, slurm_job_id, nodes, submit_time, "
-    "admit_time, start_time, end_time, requeue_count, idempotency_key, spec_json";
+    "admit_time, start_time, end_time, requeue_count, idempotency_key, spec_json, reserved_json, "
+    "charged_json";
 
 absl::StatusOr<JobState> ToState(int64_t value, int64_t id) {
   auto state = static_cast<JobState>(value);
@@ -56,6 +58,14 @@ absl::StatusOr<Job> ReadJob(const Statement& row, bool with_script) {
   }
   job.spec = *std::move(spec);
   if (!with_script) job.spec.script.clear();
+  for (auto [col, out] : {std::pair{17, &job.reserved}, std::pair{18, &job.charged}}) {
+    absl::StatusOr<queue::AmountMap> amounts = AmountMapFromJson(row.Text(col));
+    if (!amounts.ok()) {
+      return absl::DataLossError(absl::StrCat("job ", job.id, ": ", amounts.status().message(),
+                                              "; restore the job database from backup"));
+    }
+    *out = *std::move(amounts);
+  }
   return job;
 }
 
@@ -106,16 +116,19 @@ absl::StatusOr<std::optional<Job>> FindByIdempotencyKey(Connection& conn, uint32
   return ReadJob(find, /*with_script=*/true);
 }
 
-// "1, 2, 3, 8": the states IsTerminal says may still change.
-std::string ActiveStates() {
-  std::vector<int> active;
-  for (int s = static_cast<int>(JobState::kPending); s <= static_cast<int>(JobState::kLost); ++s) {
-    if (!queue::IsTerminal(static_cast<JobState>(s))) active.push_back(s);
-  }
-  return absl::StrJoin(active, ", ");
-}
-
 }  // namespace
+
+const std::string& ActiveStatesSql() {
+  static const std::string* const kStates = [] {
+    std::vector<int> active;
+    for (int s = static_cast<int>(JobState::kPending); s <= static_cast<int>(JobState::kLost);
+         ++s) {
+      if (!queue::IsTerminal(static_cast<JobState>(s))) active.push_back(s);
+    }
+    return new std::string(absl::StrJoin(active, ", "));
+  }();
+  return *kStates;
+}
 
 absl::StatusOr<InsertResult> InsertJobRow(Connection& conn, Job job, const std::string& spec_json) {
   if (!job.idempotency_key.empty()) {
@@ -126,8 +139,9 @@ absl::StatusOr<InsertResult> InsertJobRow(Connection& conn, Job job, const std::
   ASSIGN_OR_RETURN(Statement insert, conn.Prepare(R"sql(
       INSERT INTO jobs (uid, gid, user, project, state, reason, exit_code, slurm_job_id, nodes,
                         submit_time, admit_time, start_time, end_time, requeue_count,
-                        idempotency_key, name, spec_json)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17))sql"));
+                        idempotency_key, name, spec_json, reserved_json, charged_json)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+              ?19))sql"));
   insert.Bind(1, int64_t{job.uid})
       .Bind(2, int64_t{job.gid})
       .Bind(3, job.user)
@@ -148,7 +162,9 @@ absl::StatusOr<InsertResult> InsertJobRow(Connection& conn, Job job, const std::
       .Bind(14, int64_t{job.requeue_count})
       .Bind(15, job.idempotency_key)
       .Bind(16, job.spec.name)
-      .Bind(17, spec_json);
+      .Bind(17, spec_json)
+      .Bind(18, AmountMapToJson(job.reserved))
+      .Bind(19, AmountMapToJson(job.charged));
   RETURN_IF_ERROR(insert.Run());
   job.id = static_cast<queue::JobId>(conn.LastInsertId());
   job.events.clear();
@@ -163,7 +179,7 @@ absl::Status UpdateJobRow(Connection& conn, const queue::JobUpdate& u) {
   {
     ASSIGN_OR_RETURN(Statement read, conn.Prepare(R"sql(
         SELECT state, reason, exit_code, slurm_job_id, nodes, admit_time, start_time, end_time,
-               requeue_count
+               requeue_count, project, user
         FROM jobs WHERE id = ?1)sql"));
     read.Bind(1, static_cast<int64_t>(u.id));
     ASSIGN_OR_RETURN(bool found, read.Step());
@@ -177,6 +193,8 @@ absl::Status UpdateJobRow(Connection& conn, const queue::JobUpdate& u) {
     job.start_time = read.Time(6);
     job.end_time = read.Time(7);
     job.requeue_count = static_cast<uint32_t>(read.Int(8));
+    job.project = read.Text(9);
+    job.user = read.Text(10);
   }
   RETURN_IF_ERROR(queue::ApplyUpdate(u, job));
 
@@ -192,7 +210,9 @@ absl::Status UpdateJobRow(Connection& conn, const queue::JobUpdate& u) {
         admit_time = CASE WHEN ?10 THEN ?11 ELSE admit_time END,
         start_time = CASE WHEN ?12 THEN ?13 ELSE start_time END,
         end_time = CASE WHEN ?14 THEN ?15 ELSE end_time END,
-        requeue_count = CASE WHEN ?16 THEN ?17 ELSE requeue_count END
+        requeue_count = CASE WHEN ?16 THEN ?17 ELSE requeue_count END,
+        reserved_json = CASE WHEN ?18 THEN ?19 ELSE reserved_json END,
+        charged_json = CASE WHEN ?20 THEN ?21 ELSE charged_json END
       WHERE id = ?1)sql"));
   write.Bind(1, static_cast<int64_t>(job.id))
       .Bind(2, static_cast<int64_t>(job.state))
@@ -210,10 +230,17 @@ absl::Status UpdateJobRow(Connection& conn, const queue::JobUpdate& u) {
       .Bind(14, int64_t{u.end_time.has_value()})
       .BindTime(15, job.end_time)
       .Bind(16, int64_t{u.increment_requeue_count})
-      .Bind(17, int64_t{job.requeue_count});
+      .Bind(17, int64_t{job.requeue_count})
+      .Bind(18, int64_t{u.reserved.has_value()})
+      .Bind(19, AmountMapToJson(job.reserved))
+      .Bind(20, int64_t{u.charged.has_value()})
+      .Bind(21, AmountMapToJson(job.charged));
   RETURN_IF_ERROR(write.Run());
   for (const queue::JobEvent& e : job.events) RETURN_IF_ERROR(InsertEvent(conn, job.id, e));
-  return absl::OkStatus();
+  // ApplyUpdate allowed charges only with the transition to an end state, which this update
+  // just won: the settlement is written once.
+  return InsertChargeRows(conn, job.id, job.project, job.user, u.end_time.value_or(u.at),
+                          u.charges);
 }
 
 absl::Status PutSettingRow(Connection& conn, const std::string& key, const std::string& value) {
@@ -269,7 +296,7 @@ absl::StatusOr<std::vector<Job>> SelectJobs(Connection& conn, const JobFilter& f
 
 absl::StatusOr<std::vector<Job>> SelectActiveJobs(Connection& conn) {
   static const std::string* const kSql = new std::string(absl::StrCat(
-      "SELECT ", kJobColumns, " FROM jobs WHERE state IN (", ActiveStates(), ") ORDER BY id"));
+      "SELECT ", kJobColumns, " FROM jobs WHERE state IN (", ActiveStatesSql(), ") ORDER BY id"));
   ASSIGN_OR_RETURN(Statement stmt, conn.Prepare(*kSql));
   return ReadJobs(stmt, /*with_script=*/true);
 }

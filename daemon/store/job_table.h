@@ -1,9 +1,9 @@
 #pragma once
 
 // The SQL of SqliteStore: reads and writes of the jobs, job_events and settings tables on one
-// connection (schema in migrations.cc). The caller owns the connection and the transaction;
-// SqliteStore runs the writes inside its group-commit transaction and the reads on its read
-// connection.
+// connection (schema in migrations.cc); a settling update also appends its charges rows
+// (usage_table.h). The caller owns the connection and the transaction; SqliteStore runs the
+// writes inside its group-commit transaction and the reads on its read connection.
 
 #include <optional>
 #include <string>
@@ -23,8 +23,12 @@ absl::StatusOr<InsertResult> InsertJobRow(Connection& conn, queue::Job job,
                                           const std::string& spec_json);
 
 // Store::UpdateJob's body: the rules are queue::ApplyUpdate's; only the columns `u` sets are
-// written.
+// written, and u.charges once the compare-and-set has succeeded.
 absl::Status UpdateJobRow(Connection& conn, const queue::JobUpdate& u);
+
+// "1, 2, 3, 8": the job states that may still change (not queue::IsTerminal), for an SQL
+// `state IN (...)`.
+const std::string& ActiveStatesSql();
 
 absl::Status PutSettingRow(Connection& conn, const std::string& key, const std::string& value);
 

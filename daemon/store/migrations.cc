@@ -66,6 +66,79 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX jobs_by_uid ON jobs (uid, id)",
            "CREATE INDEX jobs_by_state ON jobs (state)",
        }},
+      {3,
+       "quota: accounts, projects, members, grants, limits, charges and the audit log",
+       {
+           // Amounts are integer milli-units; *_json columns hold {"gpu-hours": 1500, ...}.
+           "ALTER TABLE jobs ADD COLUMN reserved_json TEXT NOT NULL DEFAULT '{}'",
+           "ALTER TABLE jobs ADD COLUMN charged_json TEXT NOT NULL DEFAULT '{}'",
+           // `kind` and `role` hold the quota::AccountKind and quota::ProjectRole numbers.
+           R"sql(CREATE TABLE accounts (
+             name TEXT PRIMARY KEY,
+             kind INTEGER NOT NULL,
+             description TEXT NOT NULL DEFAULT '',
+             create_time INTEGER) WITHOUT ROWID)sql",
+           R"sql(CREATE TABLE projects (
+             name TEXT PRIMARY KEY,
+             account TEXT NOT NULL REFERENCES accounts(name),
+             share INTEGER NOT NULL DEFAULT 1,
+             description TEXT NOT NULL DEFAULT '',
+             create_time INTEGER) WITHOUT ROWID)sql",
+           "CREATE INDEX projects_by_account ON projects (account)",
+           R"sql(CREATE TABLE members (
+             project TEXT NOT NULL REFERENCES projects(name),
+             user TEXT NOT NULL,
+             role INTEGER NOT NULL,
+             is_default INTEGER NOT NULL DEFAULT 0,
+             PRIMARY KEY (project, user)) WITHOUT ROWID)sql",
+           // AUTOINCREMENT: a grant id is never reused, so charges rows always name the grant
+           // they drew from. valid_from NULL: open start; valid_until NULL: open end.
+           R"sql(CREATE TABLE grants (
+             id INTEGER PRIMARY KEY AUTOINCREMENT,
+             project TEXT NOT NULL REFERENCES projects(name),
+             resource TEXT NOT NULL,
+             amount_milli INTEGER NOT NULL,
+             valid_from INTEGER,
+             valid_until INTEGER,
+             reference TEXT NOT NULL DEFAULT ''))sql",
+           "CREATE INDEX grants_by_project ON grants (project)",
+           // user '' is the project-wide limit. 0 means unlimited.
+           R"sql(CREATE TABLE limits (
+             project TEXT NOT NULL REFERENCES projects(name),
+             user TEXT NOT NULL,
+             max_gpus INTEGER NOT NULL DEFAULT 0,
+             max_cpus INTEGER NOT NULL DEFAULT 0,
+             max_nodes INTEGER NOT NULL DEFAULT 0,
+             max_pending_jobs INTEGER NOT NULL DEFAULT 0,
+             max_walltime_s INTEGER NOT NULL DEFAULT 0,
+             PRIMARY KEY (project, user)) WITHOUT ROWID)sql",
+           // A settled job's draws: grant_id 0 is overdraft (no grant row). project and user
+           // are copied from the job, so usage reports need no join and outlive a deleted
+           // project. time is the job's end.
+           R"sql(CREATE TABLE charges (
+             job_id INTEGER NOT NULL REFERENCES jobs(id),
+             grant_id INTEGER NOT NULL,
+             resource TEXT NOT NULL,
+             milli INTEGER NOT NULL,
+             project TEXT NOT NULL,
+             user TEXT NOT NULL,
+             time INTEGER))sql",
+           "CREATE INDEX charges_by_project ON charges (project, time)",
+           "CREATE INDEX charges_by_grant ON charges (grant_id, project, resource)",
+           "CREATE INDEX charges_by_time ON charges (time)",
+           R"sql(CREATE TABLE audit (
+             id INTEGER PRIMARY KEY AUTOINCREMENT,
+             time INTEGER NOT NULL,
+             user TEXT NOT NULL,
+             peer TEXT NOT NULL,
+             action TEXT NOT NULL,
+             target TEXT NOT NULL,
+             details TEXT NOT NULL,
+             ok INTEGER NOT NULL))sql",
+           "CREATE INDEX audit_by_user ON audit (user, id)",
+           // Deleting a project looks for its jobs not ended; listings filter by project.
+           "CREATE INDEX jobs_by_project ON jobs (project, id)",
+       }},
   };
   return *kMigrations;
 }

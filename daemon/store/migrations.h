@@ -14,7 +14,7 @@
 namespace drocc::store {
 
 // The schema version this code reads and writes.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 absl::StatusOr<int> ReadSchemaVersion(Connection& conn);
 

@@ -1,6 +1,8 @@
 #include "daemon/store/spec_json.h"
 
+#include <cstdint>
 #include <exception>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -106,6 +108,31 @@ absl::StatusOr<queue::JobSpec> JobSpecFromJson(absl::string_view text) {
         absl::StrCat("a stored job spec has a field of the wrong type (", e.what(), ")"));
   }
   return spec;
+}
+
+std::string AmountMapToJson(const queue::AmountMap& amounts) {
+  // Replace invalid UTF-8 rather than throw: a resource name comes from the site's config.
+  return json(amounts).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+absl::StatusOr<queue::AmountMap> AmountMapFromJson(absl::string_view text) {
+  if (text == "{}") return queue::AmountMap{};  // most jobs: skip the parser
+  json j = json::parse(text.begin(), text.end(), /*cb=*/nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return absl::DataLossError("stored job amounts are not a JSON object");
+  }
+  queue::AmountMap amounts;
+  for (const auto& [name, value] : j.items()) {
+    bool fits = value.is_number_integer() &&
+                (!value.is_number_unsigned() ||
+                 value.get<uint64_t>() <= uint64_t{std::numeric_limits<int64_t>::max()});
+    if (!fits) {
+      return absl::DataLossError(
+          absl::StrCat("stored job amount \"", name, "\" is not a 64-bit integer: ", value.dump()));
+    }
+    amounts[name] = value.get<int64_t>();
+  }
+  return amounts;
 }
 
 }  // namespace drocc::store

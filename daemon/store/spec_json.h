@@ -21,4 +21,12 @@ absl::StatusOr<std::string> JobSpecToJson(const queue::JobSpec& spec);
 // DATA_LOSS if `json` is not a JSON object or a field has the wrong type.
 absl::StatusOr<queue::JobSpec> JobSpecFromJson(absl::string_view json);
 
+// A job's reserved or charged amounts (jobs.reserved_json, jobs.charged_json) as a JSON
+// object of resource name to milli-units: {"gpu-hours": 1500}. Names are the quota code's
+// resource names (ASCII).
+std::string AmountMapToJson(const queue::AmountMap& amounts);
+
+// DATA_LOSS if `json` is not a JSON object of integers.
+absl::StatusOr<queue::AmountMap> AmountMapFromJson(absl::string_view json);
+
 }  // namespace drocc::store

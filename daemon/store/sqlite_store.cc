@@ -10,8 +10,10 @@
 #include "common/status.h"
 #include "daemon/store/job_table.h"
 #include "daemon/store/migrations.h"
+#include "daemon/store/quota_table.h"
 #include "daemon/store/spec_json.h"
 #include "daemon/store/sqlite_connection.h"
+#include "daemon/store/usage_table.h"
 
 namespace drocc::store {
 
@@ -63,6 +65,16 @@ absl::Status CheckPath(const SqliteStoreOptions& options) {
                      " or set store.path in droccd.toml"));
   }
   return absl::OkStatus();
+}
+
+// Runs `read` in one read transaction, so that its queries see one snapshot.
+template <typename Fn>
+auto InSnapshot(Connection& conn, Fn read) -> decltype(read()) {
+  RETURN_IF_ERROR(Run(conn, "BEGIN"));
+  auto result = read();
+  (void)Run(conn, "COMMIT");  // ends the read; nothing to lose
+  if (conn.InTransaction()) (void)conn.Exec("ROLLBACK");
+  return result;
 }
 
 absl::Status UseWal(Connection& conn) {
@@ -255,12 +267,7 @@ auto SqliteStore::Read(Fn read) -> decltype(read(std::declval<Connection&>())) {
 absl::StatusOr<queue::Job> SqliteStore::GetJob(queue::JobId id, bool with_events) {
   return Read([&](Connection& conn) -> absl::StatusOr<queue::Job> {
     if (!with_events) return SelectJob(conn, id, /*with_events=*/false);
-    // Two queries, one snapshot.
-    RETURN_IF_ERROR(Run(conn, "BEGIN"));
-    absl::StatusOr<queue::Job> job = SelectJob(conn, id, /*with_events=*/true);
-    (void)Run(conn, "COMMIT");  // ends the read; nothing to lose
-    if (conn.InTransaction()) (void)conn.Exec("ROLLBACK");
-    return job;
+    return InSnapshot(conn, [&] { return SelectJob(conn, id, /*with_events=*/true); });
   });
 }
 
@@ -274,6 +281,54 @@ absl::StatusOr<std::vector<queue::Job>> SqliteStore::ListActiveJobs() {
 
 absl::StatusOr<std::optional<std::string>> SqliteStore::GetSetting(const std::string& key) {
   return Read([&](Connection& conn) { return SelectSetting(conn, key); });
+}
+
+void SqliteStore::ApplyQuotaChanges(std::vector<QuotaChange> changes, AuditRecord audit,
+                                    IdCallback done) {
+  auto id = std::make_shared<uint64_t>(0);
+  auto op = std::make_unique<Op>();
+  op->run = [changes = std::move(changes), audit = std::move(audit), id](Connection& conn) {
+    absl::StatusOr<uint64_t> result = ApplyQuotaChangeRows(conn, changes, audit);
+    if (!result.ok()) return result.status();  // the savepoint undoes every change and audit
+    *id = *result;
+    return absl::OkStatus();
+  };
+  op->finish = [id, done = std::move(done)](absl::Status status) {
+    if (status.ok()) {
+      done(*id);
+    } else {
+      done(std::move(status));
+    }
+  };
+  Enqueue(std::move(op));
+}
+
+void SqliteStore::AppendAudit(AuditRecord audit, DoneCallback done) {
+  auto op = std::make_unique<Op>();
+  op->run = [audit = std::move(audit)](Connection& conn) { return InsertAuditRow(conn, audit); };
+  op->finish = std::move(done);
+  Enqueue(std::move(op));
+}
+
+absl::StatusOr<QuotaModel> SqliteStore::LoadQuotaModel() {
+  return Read(
+      [](Connection& conn) { return InSnapshot(conn, [&] { return SelectQuotaModel(conn); }); });
+}
+
+absl::StatusOr<std::vector<AuditRecord>> SqliteStore::ListAudit(const AuditFilter& filter) {
+  return Read([&](Connection& conn) { return SelectAudit(conn, filter); });
+}
+
+absl::StatusOr<std::vector<UsageRow>> SqliteStore::QueryUsage(const UsageQuery& query) {
+  return Read([&](Connection& conn) { return SelectUsage(conn, query); });
+}
+
+absl::StatusOr<std::vector<ChargeTotal>> SqliteStore::SumCharges() {
+  return Read([](Connection& conn) { return SelectChargeTotals(conn); });
+}
+
+absl::StatusOr<std::vector<UsageEvent>> SqliteStore::ListUsageSince(absl::Time since) {
+  return Read([&](Connection& conn) { return SelectUsageSince(conn, since); });
 }
 
 }  // namespace drocc::store

@@ -7,8 +7,9 @@
 // acknowledged write survives a crash of droccd, of the machine, or a power loss (given a
 // disk that honours fsync).
 //
-// Group commit: one writer thread owns the write connection. InsertJob, UpdateJob and
-// PutSetting queue an operation and return at once. The writer takes everything queued (up
+// Group commit: one writer thread owns the write connection. Every write (InsertJob,
+// UpdateJob, PutSetting, ApplyQuotaChanges, AppendAudit) queues an operation and returns at
+// once. The writer takes everything queued (up
 // to max_batch), runs it in one transaction with each operation inside its own savepoint (a
 // failed operation, e.g. a lost compare-and-set, is rolled back alone), commits once, and
 // then runs the callbacks in queue order, each with its operation's own result. If the
@@ -90,6 +91,16 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<queue::Job>> ListJobs(const JobFilter& filter) override;
   absl::StatusOr<std::vector<queue::Job>> ListActiveJobs() override;
   absl::StatusOr<std::optional<std::string>> GetSetting(const std::string& key) override;
+
+  void ApplyQuotaChanges(std::vector<QuotaChange> changes, AuditRecord audit,
+                         IdCallback done) override;
+  void AppendAudit(AuditRecord audit, DoneCallback done) override;
+
+  absl::StatusOr<QuotaModel> LoadQuotaModel() override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(const AuditFilter& filter) override;
+  absl::StatusOr<std::vector<UsageRow>> QueryUsage(const UsageQuery& query) override;
+  absl::StatusOr<std::vector<ChargeTotal>> SumCharges() override;
+  absl::StatusOr<std::vector<UsageEvent>> ListUsageSince(absl::Time since) override;
 
  private:
   struct Op;

@@ -33,4 +33,16 @@ absl::Status PutSettingAndWait(Store& store, std::string key, std::string value)
   });
 }
 
+absl::StatusOr<uint64_t> ApplyQuotaChangesAndWait(Store& store, std::vector<QuotaChange> changes,
+                                                  AuditRecord audit) {
+  return Wait<absl::StatusOr<uint64_t>>([&](Store::IdCallback done) {
+    store.ApplyQuotaChanges(std::move(changes), std::move(audit), std::move(done));
+  });
+}
+
+absl::Status AppendAuditAndWait(Store& store, AuditRecord audit) {
+  return Wait<absl::Status>(
+      [&](Store::DoneCallback done) { store.AppendAudit(std::move(audit), std::move(done)); });
+}
+
 }  // namespace drocc::store

@@ -13,11 +13,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "daemon/queue/job.h"
+#include "daemon/quota/model.h"
 
 namespace drocc::store {
 
@@ -32,6 +35,93 @@ struct JobFilter {
   std::string project;                  // empty: any
   queue::JobId before_id = 0;           // paging: only ids below this; 0: from the newest
   uint32_t limit = 100;                 // 0: no limit
+};
+
+// ---- Quota (SPEC §4) ----
+
+// A grant as stored. The store keeps the resource by name: the quota code's ResourceIds depend
+// on the site's configured billing units. grant.resource is ignored on write and 0 on read.
+struct StoredGrant {
+  quota::Grant grant;
+  std::string resource;  // "gpu-hours", "cpu-hours", "node-hours" or a billing unit's name
+  bool operator==(const StoredGrant&) const = default;
+};
+
+// Everything an admin configures, as loaded at start-up. Each list in key order.
+struct QuotaModel {
+  std::vector<quota::Account> accounts;  // by name
+  std::vector<quota::Project> projects;  // by name
+  std::vector<quota::Member> members;    // by (project, user)
+  std::vector<StoredGrant> grants;       // by id
+  std::vector<quota::Limit> limits;      // by (project, user)
+};
+
+// One change to the quota configuration. `remove` deletes the record with the value's key
+// (account: name; project: name; member: project+user; grant: id; limit: project+user);
+// otherwise the record is inserted or replaced whole. A grant with id 0 is inserted with the
+// next id (ids from 1, never reused).
+struct QuotaChange {
+  std::variant<quota::Account, quota::Project, quota::Member, StoredGrant, quota::Limit> value;
+  bool remove = false;
+};
+
+// One entry of the audit log: who did what, from where, and whether it was allowed.
+struct AuditRecord {
+  uint64_t id = 0;  // assigned by the store, from 1
+  absl::Time time = absl::InfinitePast();
+  std::string user;     // who
+  std::string peer;     // from where ("unix:uid=1000", "ipv4:127.0.0.1:5432")
+  std::string action;   // the RPC, e.g. "CreateGrant"
+  std::string target;   // what it acted on, e.g. "grant 7" or "project ml"
+  std::string details;  // the request as JSON
+  bool ok = true;       // false: refused or failed (details then end with the error)
+  bool operator==(const AuditRecord&) const = default;
+};
+
+struct AuditFilter {
+  absl::Time from = absl::InfinitePast();     // time >= from
+  absl::Time until = absl::InfiniteFuture();  // time < until
+  std::string user;                           // empty: anyone
+  uint64_t before_id = 0;                     // paging: only ids below this; 0: from the newest
+  uint32_t limit = 100;                       // 0: no limit
+};
+
+// Store::QueryUsage: charged usage (overdraft included) summed per project and resource, and
+// per user and/or month if asked. A charge counts in the month of its job's end, in UTC.
+struct UsageQuery {
+  std::vector<std::string> projects;  // empty: every project
+  bool per_user = false;
+  bool per_month = false;
+  absl::Time from = absl::InfinitePast();     // job end >= from
+  absl::Time until = absl::InfiniteFuture();  // job end < until
+};
+struct UsageRow {
+  std::string project;
+  std::string user;   // empty unless per_user
+  std::string month;  // "2026-11"; empty unless per_month
+  std::string resource;
+  int64_t milli = 0;
+  uint32_t jobs = 0;  // distinct jobs in the row
+  bool operator==(const UsageRow&) const = default;
+};
+
+// What start-up needs to rebuild the ledger: the sum charged per (grant, project, resource);
+// grant_id 0 is the project's overdraft in that resource.
+struct ChargeTotal {
+  uint64_t grant_id = 0;
+  std::string project;
+  std::string resource;
+  int64_t milli = 0;
+  bool operator==(const ChargeTotal&) const = default;
+};
+
+// One job's usage in one resource at its end, for fair share.
+struct UsageEvent {
+  std::string project;
+  std::string resource;
+  int64_t milli = 0;
+  absl::Time time = absl::InfinitePast();
+  bool operator==(const UsageEvent&) const = default;
 };
 
 class Store {
@@ -64,6 +154,31 @@ class Store {
   virtual absl::StatusOr<std::vector<queue::Job>> ListActiveJobs() = 0;
   // nullopt when never set.
   virtual absl::StatusOr<std::optional<std::string>> GetSetting(const std::string& key) = 0;
+
+  // ---- Quota ----
+  // Applies `changes` in order and appends `audit` (its id and, if unset, time assigned), all
+  // in one transaction: all or nothing. Answers the id given to the first grant inserted with
+  // id 0, or 0 if none. The caller has validated the changes against the model; the store
+  // still refuses (FAILED_PRECONDITION, nothing written) a change that would break its
+  // integrity: a project of an unknown account, a member/grant/limit of an unknown project,
+  // deleting an account that has projects, a project that has members, grants, limits or jobs
+  // not ended, or a grant that has charges.
+  using IdCallback = std::function<void(absl::StatusOr<uint64_t>)>;
+  virtual void ApplyQuotaChanges(std::vector<QuotaChange> changes, AuditRecord audit,
+                                 IdCallback done) = 0;
+  // Appends one audit record on its own (a refused request).
+  virtual void AppendAudit(AuditRecord audit, DoneCallback done) = 0;
+
+  virtual absl::StatusOr<QuotaModel> LoadQuotaModel() = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(const AuditFilter& filter) = 0;
+  // Rows ordered by project, user, month, resource.
+  virtual absl::StatusOr<std::vector<UsageRow>> QueryUsage(const UsageQuery& query) = 0;
+  // Ordered by grant id, project, resource.
+  virtual absl::StatusOr<std::vector<ChargeTotal>> SumCharges() = 0;
+  // Per job and resource (overdraft included) for jobs that ended at or after `since`,
+  // oldest first.
+  virtual absl::StatusOr<std::vector<UsageEvent>> ListUsageSince(absl::Time since) = 0;
 };
 
 // Blocking forms of the writes, for callers that may wait (start-up, the manager's worker,
@@ -72,5 +187,8 @@ class Store {
 absl::StatusOr<InsertResult> InsertJobAndWait(Store& store, queue::Job job);
 absl::Status UpdateJobAndWait(Store& store, queue::JobUpdate u);
 absl::Status PutSettingAndWait(Store& store, std::string key, std::string value);
+absl::StatusOr<uint64_t> ApplyQuotaChangesAndWait(Store& store, std::vector<QuotaChange> changes,
+                                                  AuditRecord audit);
+absl::Status AppendAuditAndWait(Store& store, AuditRecord audit);
 
 }  // namespace drocc::store

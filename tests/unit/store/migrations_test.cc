@@ -57,7 +57,9 @@ TEST_F(MigrationsTest, AnEmptyFileIsMigratedToTheCurrentVersion) {
   EXPECT_EQ(Version(), kSchemaVersion);
   EXPECT_TRUE(PutSettingAndWait(*store, "k", "v").ok());
   EXPECT_EQ(InsertJobAndWait(*store, MakeJob())->job.id, 1u);
-  for (const char* index : {"jobs_by_idempotency_key", "jobs_by_uid", "jobs_by_state"}) {
+  for (const char* index :
+       {"jobs_by_idempotency_key", "jobs_by_uid", "jobs_by_state", "jobs_by_project",
+        "charges_by_project", "charges_by_grant", "charges_by_time", "audit_by_user"}) {
     EXPECT_EQ(*QueryText(path(), std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") +
                                      index + "'"),
               "1")
@@ -144,16 +146,77 @@ TEST_F(MigrationsTest, AVersion1DatabaseWithJobsIsUpgradedIntact) {
   EXPECT_EQ(fresh->job.id, 4u);
 }
 
+TEST_F(MigrationsTest, AVersion2DatabaseWithJobsGainsQuotaAndKeepsItsJobs) {
+  {
+    std::unique_ptr<Connection> conn = Connect();
+    ASSERT_TRUE(Migrate(*conn, 1).ok());
+    ASSERT_TRUE(conn->Exec(kVersion1Rows).ok());
+    // As a version-2 droccd leaves it: job 3 lost its duplicate key to the unique index.
+    ASSERT_TRUE(Migrate(*conn, 2).ok());
+    ASSERT_TRUE(conn->Exec("INSERT INTO settings VALUES ('admission.drained', 'true')").ok());
+  }
+  ASSERT_EQ(Version(), 2);
+
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Version(), 3);
+
+  // The jobs read as before, with nothing reserved or charged.
+  absl::StatusOr<Job> job = store->GetJob(1, /*with_events=*/true);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->user, "alice");
+  EXPECT_EQ(job->state, JobState::kRunning);
+  EXPECT_EQ(job->spec.script, "#!/bin/bash\nsrun train\n");
+  EXPECT_EQ(job->events.size(), 3u);
+  EXPECT_TRUE(job->reserved.empty());
+  EXPECT_TRUE(job->charged.empty());
+  absl::StatusOr<std::vector<Job>> all = store->ListJobs({.limit = 0});
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->size(), 3u);
+  EXPECT_EQ(*store->GetSetting("admission.drained"), "true");
+
+  // What version 3 added works on the old data: an old running job settles with charges, and
+  // its project (which no quota table knew) can now be configured.
+  absl::StatusOr<uint64_t> grant = ApplyQuotaChangesAndWait(
+      *store,
+      {{quota::Account{.name = "uni"}},
+       {quota::Project{.name = "ml-lab", .account = "uni"}},
+       {StoredGrant{.grant = {.project = "ml-lab", .amount = quota::MilliUnits::FromUnits(10)},
+                    .resource = "gpu-hours"}}},
+      {.user = "root", .action = "Setup"});
+  ASSERT_TRUE(grant.ok()) << grant.status();
+  EXPECT_EQ(*grant, 1u);
+  queue::JobUpdate end{
+      .id = 1, .from = JobState::kRunning, .to = JobState::kCompleted, .at = T(20)};
+  end.charged = queue::AmountMap{{"gpu-hours", 750}};
+  end.charges = {{.grant_id = 1, .resource = "gpu-hours", .milli = 750}};
+  ASSERT_TRUE(UpdateJobAndWait(*store, end).ok());
+  EXPECT_EQ(store->GetJob(1, false)->charged, (queue::AmountMap{{"gpu-hours", 750}}));
+  absl::StatusOr<std::vector<UsageRow>> usage = store->QueryUsage({.per_user = true});
+  ASSERT_TRUE(usage.ok()) << usage.status();
+  EXPECT_THAT(*usage, ElementsAre(UsageRow{"ml-lab", "alice", "", "gpu-hours", 750, 1}));
+  // The project still has an old job that has not ended (job 3, PENDING).
+  absl::Status s =
+      ApplyQuotaChangesAndWait(
+          *store, {{.value = quota::Project{.name = "ml-lab", .account = "uni"}, .remove = true}},
+          {.user = "root", .action = "DeleteProject"})
+          .status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("1 job not ended (3)"));
+}
+
 TEST_F(MigrationsTest, ADatabaseFromANewerDroccdIsRefused) {
   ASSERT_NE(Open(), nullptr);
-  ASSERT_TRUE(Connect()->Exec("PRAGMA user_version = 3").ok());
+  const int newer = kSchemaVersion + 1;
+  ASSERT_TRUE(Connect()->Exec("PRAGMA user_version = " + std::to_string(newer)).ok());
 
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open({.path = path()});
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(store.status().message(), HasSubstr("schema version 3"));
-  EXPECT_THAT(store.status().message(), HasSubstr("knows versions up to 2"));
+  EXPECT_THAT(store.status().message(), HasSubstr("schema version " + std::to_string(newer)));
+  EXPECT_THAT(store.status().message(),
+              HasSubstr("knows versions up to " + std::to_string(kSchemaVersion)));
   EXPECT_THAT(store.status().message(), HasSubstr("newer droccd"));
-  EXPECT_EQ(Version(), 3);  // left alone
+  EXPECT_EQ(Version(), newer);  // left alone
 }
 
 TEST_F(MigrationsTest, AFailedMigrationLeavesThePreviousVersion) {

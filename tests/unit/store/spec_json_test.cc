@@ -78,5 +78,27 @@ TEST(SpecJsonTest, TextThatIsNotUtf8IsRefused) {
   EXPECT_THAT(json.status().message(), HasSubstr("UTF-8"));
 }
 
+TEST(AmountJsonTest, RoundTripsExactly) {
+  const queue::AmountMap amounts = {{"gpu-hours", 1'500},
+                                    {"cpu-hours", -3},
+                                    {"node-hours", 0},
+                                    {"big", 9'000'000'000'000'000'000}};
+  EXPECT_EQ(AmountMapToJson({}), "{}");
+  EXPECT_EQ(AmountMapToJson({{"gpu-hours", 1'500}}), R"({"gpu-hours":1500})");
+  absl::StatusOr<queue::AmountMap> back = AmountMapFromJson(AmountMapToJson(amounts));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, amounts);
+  EXPECT_EQ(*AmountMapFromJson("{}"), queue::AmountMap{});
+  EXPECT_EQ(*AmountMapFromJson(R"( { "gpu-hours" : 7 } )"), (queue::AmountMap{{"gpu-hours", 7}}));
+}
+
+TEST(AmountJsonTest, GarbageIsDataLoss) {
+  for (const char* bad :
+       {"", "not json", "[1]", "7", R"({"gpu-hours":"7"})", R"({"gpu-hours":1.5})",
+        R"({"gpu-hours":null})", R"({"gpu-hours":9223372036854775808})"}) {
+    EXPECT_EQ(AmountMapFromJson(bad).status().code(), absl::StatusCode::kDataLoss) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace drocc::store

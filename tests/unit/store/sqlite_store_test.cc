@@ -23,6 +23,7 @@ namespace {
 using queue::Job;
 using queue::JobState;
 using queue::JobUpdate;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 std::unique_ptr<SqliteStore> OpenOrDie(SqliteStoreOptions options) {
@@ -120,6 +121,76 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopen) {
   EXPECT_FALSE(retry->created);
   EXPECT_EQ(retry->job.id, 1u);
   EXPECT_EQ(InsertJobAndWait(*store, MakeJob())->job.id, 2u);
+}
+
+TEST_F(SqliteStoreTest, QuotaDataSurvivesCloseAndReopen) {
+  StoredGrant grant;
+  grant.grant.project = "ml-lab";
+  grant.grant.amount = quota::MilliUnits::FromMilli(1'000'500);
+  grant.grant.valid_from = T(0);  // valid_until open
+  grant.grant.reference = "EuroHPC-2026-117";
+  grant.resource = "gpu-hours";
+  quota::Limit limit{.project = "ml-lab", .user = "alice", .max_gpus = 8};
+  limit.max_walltime = absl::Hours(12);
+  AuditRecord audit{.time = T(1), .user = "root", .peer = "unix:uid=0", .action = "Setup"};
+  {
+    auto store = Open();
+    absl::StatusOr<uint64_t> id = ApplyQuotaChangesAndWait(
+        *store,
+        {{quota::Account{.name = "uni",
+                         .kind = quota::AccountKind::kSme,
+                         .description = "Uni",
+                         .create_time = T(1)}},
+         {quota::Project{.name = "ml-lab", .account = "uni", .share = 3, .description = "ML"}},
+         {quota::Member{.project = "ml-lab", .user = "alice", .is_default = true}},
+         {grant},
+         {grant},
+         {limit}},
+        audit);
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_EQ(*id, 1u);
+    // Grant 2 is the highest id; deleting it must not let a later grant take its id.
+    ASSERT_TRUE(ApplyQuotaChangesAndWait(
+                    *store, {{.value = StoredGrant{.grant = {.id = 2}}, .remove = true}}, audit)
+                    .ok());
+    ASSERT_TRUE(InsertJobAndWait(*store, MakeJob(1000, "ml-lab", 1)).ok());
+    JobUpdate admit{.id = 1, .from = JobState::kPending, .to = JobState::kAdmitted, .at = T(2)};
+    admit.reserved = queue::AmountMap{{"gpu-hours", 4'000}};
+    ASSERT_TRUE(UpdateJobAndWait(*store, admit).ok());
+    ASSERT_TRUE(InsertJobAndWait(*store, MakeJob(1001, "ml-lab", 1)).ok());
+    JobUpdate cancel{.id = 2, .from = JobState::kPending, .to = JobState::kCancelled, .at = T(3)};
+    cancel.charged = queue::AmountMap{{"gpu-hours", 1}};
+    cancel.charges = {{.grant_id = 1, .resource = "gpu-hours", .milli = 1}};
+    ASSERT_TRUE(UpdateJobAndWait(*store, cancel).ok());
+  }
+  auto store = Open();
+  absl::StatusOr<QuotaModel> model = store->LoadQuotaModel();
+  ASSERT_TRUE(model.ok()) << model.status();
+  const quota::Account account{
+      .name = "uni", .kind = quota::AccountKind::kSme, .description = "Uni", .create_time = T(1)};
+  const quota::Project project{.name = "ml-lab", .account = "uni", .share = 3, .description = "ML"};
+  EXPECT_THAT(model->accounts, ElementsAre(account));
+  EXPECT_THAT(model->projects, ElementsAre(project));
+  EXPECT_EQ(model->members.size(), 1u);
+  EXPECT_TRUE(model->members[0].is_default);
+  grant.grant.id = 1;
+  EXPECT_EQ(model->grants, std::vector<StoredGrant>{grant});
+  EXPECT_EQ(model->limits, std::vector<quota::Limit>{limit});
+  absl::StatusOr<std::vector<AuditRecord>> log = store->ListAudit({});
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_EQ(log->size(), 2u);
+  audit.id = 1;
+  EXPECT_EQ(log->back(), audit);
+  EXPECT_EQ(store->GetJob(1, false)->reserved, (queue::AmountMap{{"gpu-hours", 4'000}}));
+  EXPECT_EQ(store->GetJob(2, false)->charged, (queue::AmountMap{{"gpu-hours", 1}}));
+  EXPECT_EQ(*store->SumCharges(),
+            (std::vector<ChargeTotal>{
+                {.grant_id = 1, .project = "ml-lab", .resource = "gpu-hours", .milli = 1}}));
+  // Ids carry on where they were.
+  grant.grant.id = 0;
+  EXPECT_EQ(*ApplyQuotaChangesAndWait(*store, {{grant}}, audit), 3u);
+  ASSERT_TRUE(AppendAuditAndWait(*store, audit).ok());
+  EXPECT_EQ(store->ListAudit({.limit = 1})->front().id, 4u);
 }
 
 TEST_F(SqliteStoreTest, ConcurrentInsertsShareCommits) {
@@ -338,18 +409,26 @@ TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsDataLoss) {
 }
 
 TEST_F(SqliteStoreTest, ACorruptTableIsDataLossOnRead) {
+  // The schema (page 1 and the tables' first pages) fills the file up to `schema_size`; pages
+  // after it are allocated as the jobs are written.
+  std::streamoff schema_size = 0;
+  Open().reset();
+  {
+    std::ifstream f(path(), std::ios::binary | std::ios::ate);
+    schema_size = f.tellg();
+  }
   {
     auto store = Open();
     for (int i = 0; i < 50; ++i) ASSERT_TRUE(InsertJobAndWait(*store, MakeJob()).ok());
   }
   {
-    // Page 1 holds the header and the schema; scribble over every page after it.
+    // Scribble over the jobs' pages, leaving the schema readable.
     std::fstream f(path(), std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(0, std::ios::end);
     std::streamoff size = f.tellg();
-    ASSERT_GT(size, 4096);
-    f.seekp(4096);
-    f << std::string(static_cast<size_t>(size - 4096), '\xab');
+    ASSERT_GT(size, schema_size);
+    f.seekp(schema_size);
+    f << std::string(static_cast<size_t>(size - schema_size), '\xab');
   }
   auto store = Open();
   ASSERT_NE(store, nullptr);

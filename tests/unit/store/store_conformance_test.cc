@@ -1,6 +1,6 @@
-// The Store contract, run against every implementation: InMemoryStore and SqliteStore (on a
-// real file). What only SQLite can show (durability, group commit, migrations) is in
-// sqlite_store_test.cc.
+// The Store contract for jobs and settings, run against every implementation: InMemoryStore
+// and SqliteStore (on a real file). The quota part is in quota_conformance_test.cc. What only
+// SQLite can show (durability, group commit, migrations) is in sqlite_store_test.cc.
 
 #include <algorithm>
 #include <memory>
@@ -8,11 +8,10 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/store/in_memory_store.h"
-#include "daemon/store/sqlite_store.h"
 #include "daemon/store/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/store/store_conformance.h"
 #include "tests/unit/store/test_util.h"
 
 namespace drocc::store {
@@ -26,67 +25,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-struct InMemory {
-  static std::unique_ptr<Store> Make(const TempDir&) { return std::make_unique<InMemoryStore>(); }
-};
-
-struct Sqlite {
-  static std::unique_ptr<Store> Make(const TempDir& dir) {
-    auto store = SqliteStore::Open({.path = dir.File("droccd.db")});
-    EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-};
-
-struct ImplName {
-  template <typename T>
-  static std::string GetName(int) {
-    return std::is_same_v<T, InMemory> ? "InMemory" : "Sqlite";
-  }
-};
-
-template <typename Impl>
-class StoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    store_ = Impl::Make(dir_);
-    ASSERT_NE(store_, nullptr);
-  }
-
-  Job Insert(Job job) {
-    absl::StatusOr<InsertResult> r = InsertJobAndWait(*store_, std::move(job));
-    EXPECT_TRUE(r.ok()) << r.status();
-    EXPECT_TRUE(r.ok() && r->created);
-    return r.ok() ? r->job : Job{};
-  }
-
-  Job Get(queue::JobId id) {
-    absl::StatusOr<Job> job = store_->GetJob(id, /*with_events=*/true);
-    EXPECT_TRUE(job.ok()) << job.status();
-    return job.ok() ? *job : Job{};
-  }
-
-  std::vector<queue::JobId> Ids(const JobFilter& filter) {
-    absl::StatusOr<std::vector<Job>> jobs = store_->ListJobs(filter);
-    EXPECT_TRUE(jobs.ok()) << jobs.status();
-    std::vector<queue::JobId> ids;
-    if (jobs.ok()) {
-      for (const Job& j : *jobs) ids.push_back(j.id);
-    }
-    return ids;
-  }
-
-  static JobUpdate Update(queue::JobId id, JobState from, JobState to, int64_t at_s,
-                          std::string reason = "") {
-    return JobUpdate{.id = id, .from = from, .to = to, .at = T(at_s), .reason = reason};
-  }
-
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
-};
-
-using Impls = ::testing::Types<InMemory, Sqlite>;
-TYPED_TEST_SUITE(StoreTest, Impls, ImplName);
+TYPED_TEST_SUITE(StoreTest, StoreImpls, StoreImplName);
 
 // Compares every stored field (events aside).
 void ExpectSameJob(const Job& got, const Job& want) {
@@ -107,6 +46,8 @@ void ExpectSameJob(const Job& got, const Job& want) {
   EXPECT_EQ(got.end_time, want.end_time);
   EXPECT_EQ(got.idempotency_key, want.idempotency_key);
   EXPECT_EQ(got.requeue_count, want.requeue_count);
+  EXPECT_EQ(got.reserved, want.reserved);
+  EXPECT_EQ(got.charged, want.charged);
 }
 
 TYPED_TEST(StoreTest, InsertAssignsIdsFromOneAndGetReturnsEverything) {
@@ -407,6 +348,115 @@ TYPED_TEST(StoreTest, AFailedUpdateDoesNotFailTheWritesAroundIt) {
   EXPECT_TRUE(results[3].ok()) << results[3];
   EXPECT_EQ(this->Get(job.id).state, JobState::kAdmitted);
   EXPECT_THAT(this->Ids({}), ElementsAre(2, 1));
+}
+
+TYPED_TEST(StoreTest, ReservedAndChargedAreWrittenWithAnUpdateAndReadEverywhere) {
+  Job job = this->Insert(MakeJob(1000, "ml-lab", 1));
+  EXPECT_THAT(this->Get(job.id).reserved, IsEmpty());
+  EXPECT_THAT(this->Get(job.id).charged, IsEmpty());
+
+  JobUpdate admit = this->Update(job.id, JobState::kPending, JobState::kAdmitted, 2);
+  admit.reserved = queue::AmountMap{{"gpu-hours", 8'000}, {"cpu-hours", 64'500}};
+  ASSERT_TRUE(UpdateJobAndWait(*this->store_, admit).ok());
+  // An update that does not set them leaves them alone.
+  ASSERT_TRUE(UpdateJobAndWait(*this->store_,
+                               this->Update(job.id, JobState::kAdmitted, JobState::kRunning, 3))
+                  .ok());
+
+  const queue::AmountMap reserved = {{"cpu-hours", 64'500}, {"gpu-hours", 8'000}};
+  EXPECT_EQ(this->Get(job.id).reserved, reserved);
+  absl::StatusOr<std::vector<Job>> listed = this->store_->ListJobs({});
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().reserved, reserved);
+  absl::StatusOr<std::vector<Job>> active = this->store_->ListActiveJobs();
+  ASSERT_TRUE(active.ok()) << active.status();
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ(active->front().reserved, reserved);
+  EXPECT_THAT(active->front().charged, IsEmpty());
+
+  // Settlement: the escrow is released (an empty map clears it) and the usage recorded.
+  JobUpdate end = this->Update(job.id, JobState::kRunning, JobState::kCompleted, 4);
+  end.end_time = T(4);
+  end.reserved = queue::AmountMap{};
+  end.charged = queue::AmountMap{{"gpu-hours", 6'250}, {"cpu-hours", 0}};
+  ASSERT_TRUE(UpdateJobAndWait(*this->store_, end).ok());
+  Job got = this->Get(job.id);
+  EXPECT_THAT(got.reserved, IsEmpty());
+  EXPECT_EQ(got.charged, (queue::AmountMap{{"cpu-hours", 0}, {"gpu-hours", 6'250}}));
+  listed = this->store_->ListJobs({});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->front().charged, got.charged);
+  EXPECT_THAT(listed->front().reserved, IsEmpty());
+}
+
+TYPED_TEST(StoreTest, InsertStoresReservedAndChargedAsGiven) {
+  Job job = MakeJob();
+  job.reserved = {{"node-hours", 1'000}};
+  Job got = this->Get(this->Insert(job).id);
+  EXPECT_EQ(got.reserved, job.reserved);
+  EXPECT_THAT(got.charged, IsEmpty());
+}
+
+TYPED_TEST(StoreTest, ChargesAreWrittenOnlyByTheWinningTerminalTransition) {
+  Job job = this->Insert(MakeJob(1000, "ml-lab", 1));
+  ASSERT_TRUE(UpdateJobAndWait(*this->store_,
+                               this->Update(job.id, JobState::kPending, JobState::kAdmitted, 2))
+                  .ok());
+  ASSERT_TRUE(UpdateJobAndWait(*this->store_,
+                               this->Update(job.id, JobState::kAdmitted, JobState::kRunning, 3))
+                  .ok());
+
+  // Charges without a transition to an end state are refused, and nothing is written.
+  JobUpdate early = this->Update(job.id, JobState::kRunning, JobState::kRunning, 4);
+  early.charges = {{.grant_id = 1, .resource = "gpu-hours", .milli = 500}};
+  early.reserved = queue::AmountMap{{"gpu-hours", 1}};
+  EXPECT_EQ(UpdateJobAndWait(*this->store_, early).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(this->Get(job.id).reserved, IsEmpty());
+  absl::StatusOr<std::vector<ChargeTotal>> none = this->store_->SumCharges();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_THAT(*none, IsEmpty());
+
+  // Two settlements race (the job completed; an admin cancels): the first one wins.
+  JobUpdate complete = this->Update(job.id, JobState::kRunning, JobState::kCompleted, 10);
+  complete.end_time = T(9);
+  complete.charged = queue::AmountMap{{"gpu-hours", 2'500}};
+  complete.charges = {{.grant_id = 1, .resource = "gpu-hours", .milli = 2'000},
+                      {.grant_id = 0, .resource = "gpu-hours", .milli = 500}};
+  JobUpdate cancel = this->Update(job.id, JobState::kRunning, JobState::kCancelled, 11);
+  cancel.charged = queue::AmountMap{{"gpu-hours", 9'000}};
+  cancel.charges = {{.grant_id = 1, .resource = "gpu-hours", .milli = 9'000}};
+  absl::Status first = absl::UnknownError("not run");
+  absl::Status second = absl::UnknownError("not run");
+  // Asynchronous: on SqliteStore both may share one transaction; the loser's savepoint must
+  // take nothing with it.
+  this->store_->UpdateJob(complete, [&](absl::Status s) { first = s; });
+  this->store_->UpdateJob(cancel, [&](absl::Status s) { second = s; });
+  ASSERT_TRUE(PutSettingAndWait(*this->store_, "k", "v").ok());  // after both
+  EXPECT_TRUE(first.ok()) << first;
+  EXPECT_EQ(second.code(), absl::StatusCode::kFailedPrecondition) << second;
+
+  Job got = this->Get(job.id);
+  EXPECT_EQ(got.state, JobState::kCompleted);
+  EXPECT_EQ(got.charged, (queue::AmountMap{{"gpu-hours", 2'500}}));
+  absl::StatusOr<std::vector<ChargeTotal>> totals = this->store_->SumCharges();
+  ASSERT_TRUE(totals.ok()) << totals.status();
+  EXPECT_THAT(*totals, ElementsAre(ChargeTotal{0, "ml-lab", "gpu-hours", 500},
+                                   ChargeTotal{1, "ml-lab", "gpu-hours", 2'000}));
+  // Stamped with the job's end time, not the update's.
+  absl::StatusOr<std::vector<UsageEvent>> usage = this->store_->ListUsageSince(T(0));
+  ASSERT_TRUE(usage.ok()) << usage.status();
+  EXPECT_THAT(*usage, ElementsAre(UsageEvent{"ml-lab", "gpu-hours", 2'500, T(9)}));
+}
+
+TYPED_TEST(StoreTest, ChargesWithoutAnEndTimeAreStampedWithTheUpdateTime) {
+  Job job = this->Insert(MakeJob(1000, "physics", 1));
+  JobUpdate reject = this->Update(job.id, JobState::kPending, JobState::kRejected, 5, "no budget");
+  reject.charges = {{.grant_id = 0, .resource = "cpu-hours", .milli = 1}};
+  ASSERT_TRUE(UpdateJobAndWait(*this->store_, reject).ok());
+  absl::StatusOr<std::vector<UsageEvent>> usage = this->store_->ListUsageSince(T(5));
+  ASSERT_TRUE(usage.ok()) << usage.status();
+  EXPECT_THAT(*usage, ElementsAre(UsageEvent{"physics", "cpu-hours", 1, T(5)}));
 }
 
 }  // namespace
