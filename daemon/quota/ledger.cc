@@ -60,6 +60,97 @@ absl::Status Ledger::AddGrant(const Grant& g) {
   return absl::OkStatus();
 }
 
+const Grant* Ledger::FindGrant(GrantId id) const {
+  auto it = grant_index_.find(id);
+  return it == grant_index_.end() ? nullptr : &grants_[it->second].grant;
+}
+
+absl::Status Ledger::UpdateGrant(const Grant& g) {
+  auto it = grant_index_.find(g.id);
+  if (it == grant_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("grant ", g.id, " does not exist"));
+  }
+  RETURN_IF_ERROR(ValidateGrant(g));
+  GrantEntry& e = grants_[it->second];
+  if (g.project != e.grant.project || g.resource != e.grant.resource) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "grant ", g.id, " keeps its project and resource; create a new grant instead"));
+  }
+  if (g.amount < e.charged) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "grant ", g.id, " has already been charged ",
+        FormatAmount(e.charged, catalog_.Name(g.resource)), "; its amount cannot go below that"));
+  }
+  e.grant = g;
+  // The draw order depends on valid_until: re-sort the project's list for this resource.
+  std::vector<size_t>& order = books_[g.project].grants[g.resource];
+  std::sort(order.begin(), order.end(), [this](size_t a, size_t b) {
+    const Grant& x = grants_[a].grant;
+    const Grant& y = grants_[b].grant;
+    return std::tie(x.valid_until, x.id) < std::tie(y.valid_until, y.id);
+  });
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::RemoveGrant(GrantId id) {
+  auto it = grant_index_.find(id);
+  if (it == grant_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("grant ", id, " does not exist"));
+  }
+  const size_t index = it->second;
+  const GrantEntry& e = grants_[index];
+  if (!e.charged.is_zero()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("grant ", id, " has been charged ",
+                     FormatAmount(e.charged, catalog_.Name(e.grant.resource)),
+                     "; end it early by updating its end date instead"));
+  }
+  std::vector<size_t>& order = books_[e.grant.project].grants[e.grant.resource];
+  order.erase(std::remove(order.begin(), order.end(), index), order.end());
+  grant_index_.erase(it);
+  // Move the last entry into the hole so indices stay dense.
+  const size_t last = grants_.size() - 1;
+  if (index != last) {
+    grants_[index] = std::move(grants_[last]);
+    grant_index_[grants_[index].grant.id] = index;
+    for (size_t& i : books_[grants_[index].grant.project].grants[grants_[index].grant.resource]) {
+      if (i == last) i = index;
+    }
+  }
+  grants_.pop_back();
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::RestoreReservation(const Reservation& r) {
+  if (reservations_.contains(r.job)) {
+    return absl::AlreadyExistsError(absl::StrCat("job ", r.job, " already holds a reservation"));
+  }
+  RETURN_IF_ERROR(CheckNonNegative(r.amount, catalog_, "a reservation"));
+  Book& book = books_[r.project];
+  for (size_t i = 0; i < kMaxResources; ++i) {
+    const ResourceId id = static_cast<ResourceId>(i);
+    if (!r.amount[id].is_positive()) continue;
+    book.reserved[id] += r.amount[id];
+    ++book.holders[id];
+  }
+  settled_.erase(r.job);
+  reservations_.emplace(r.job, r);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::RestoreCharge(GrantId id, MilliUnits amount) {
+  auto it = grant_index_.find(id);
+  if (it == grant_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("charges name grant ", id, ", which does not exist"));
+  }
+  grants_[it->second].charged += amount;
+  return absl::OkStatus();
+}
+
+void Ledger::RestoreOverdraft(const std::string& project, ResourceId r, MilliUnits amount) {
+  if (r < kMaxResources) books_[project].overdraft[r] += amount;
+}
+
 const Ledger::Book* Ledger::FindBook(const std::string& project) const {
   auto it = books_.find(project);
   return it == books_.end() ? nullptr : &it->second;

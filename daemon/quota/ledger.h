@@ -140,6 +140,27 @@ class Ledger {
   // `project`'s grants, ordered by resource, then valid_until, then id.
   std::vector<GrantStatus> Grants(const std::string& project, absl::Time now) const;
 
+  // Changes a grant's amount, validity or reference (not its project or resource).
+  // NOT_FOUND for an unknown id; INVALID_ARGUMENT if ValidateGrant fails, the project or
+  // resource differ, or the amount is below what the grant has been charged.
+  absl::Status UpdateGrant(const Grant& g);
+  // Removes a grant that was never charged. NOT_FOUND for an unknown id; FAILED_PRECONDITION
+  // if it was charged (end it early with UpdateGrant instead: its history stays).
+  absl::Status RemoveGrant(GrantId id);
+  const Grant* FindGrant(GrantId id) const;
+
+  // --- Start-up: rebuilds the state a store recorded, without re-checking today's budget.
+  // A reservation held by a job admitted earlier (it may exceed what is available now).
+  // ALREADY_EXISTS if the job holds one.
+  absl::Status RestoreReservation(const Reservation& r);
+  // What earlier settlements drew from grant `id`. NOT_FOUND for an unknown grant.
+  absl::Status RestoreCharge(GrantId id, MilliUnits amount);
+  // Usage no grant could pay, from earlier settlements.
+  void RestoreOverdraft(const std::string& project, ResourceId r, MilliUnits amount);
+  // Drops the remembered Settlement of a job whose settlement is durable (the job's end state
+  // is stored, so it is never settled again): keeps memory flat over months of jobs.
+  void ForgetSettlement(JobId job) { settled_.erase(job); }
+
   const Reservation* FindReservation(JobId job) const;
   const Settlement* FindSettlement(JobId job) const;
   size_t reservation_count() const { return reservations_.size(); }

@@ -25,6 +25,8 @@ std::optional<AccountKind> ParseAccountKind(std::string_view name);
 struct Account {
   std::string name;
   AccountKind kind = AccountKind::kLab;
+  std::string description;
+  absl::Time create_time = absl::InfinitePast();
   bool operator==(const Account&) const = default;
 };
 
@@ -34,6 +36,8 @@ struct Project {
   std::string name;
   std::string account;
   uint32_t share = 1;
+  std::string description;
+  absl::Time create_time = absl::InfinitePast();
   bool operator==(const Project&) const = default;
 };
 
