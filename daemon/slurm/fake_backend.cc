@@ -76,7 +76,8 @@ BackendJob* FakeBackend::FindLocked(uint64_t slurm_id) {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
-absl::Status FakeBackend::Start(uint64_t slurm_id, std::string nodes) {
+absl::Status FakeBackend::Start(uint64_t slurm_id, std::string nodes, uint32_t alloc_nodes,
+                                uint32_t alloc_cpus, uint32_t alloc_gpus) {
   std::lock_guard<std::mutex> lock(mu_);
   BackendJob* b = FindLocked(slurm_id);
   if (b == nullptr) return NotFound(slurm_id);
@@ -87,6 +88,9 @@ absl::Status FakeBackend::Start(uint64_t slurm_id, std::string nodes) {
   }
   b->state = JobState::kRunning;
   b->nodes = std::move(nodes);
+  b->alloc_nodes = alloc_nodes;
+  b->alloc_cpus = alloc_cpus;
+  b->alloc_gpus = alloc_gpus;
   b->start_time = clock_->Now();
   b->end_time = absl::InfinitePast();
   b->exit_code.reset();

@@ -39,8 +39,10 @@ class FakeBackend final : public SchedulerBackend {
 
   // --- Playing Slurm. Each returns NOT_FOUND for an unknown (or forgotten) id and
   // FAILED_PRECONDITION when the job is not in a state the move can start from.
-  // A waiting (ADMITTED or REQUEUED) job starts running on `nodes` (e.g. "n[1-2]").
-  absl::Status Start(uint64_t slurm_id, std::string nodes);
+  // A waiting (ADMITTED or REQUEUED) job starts running on `nodes` (e.g. "n[1-2]") with that
+  // allocation (0s: not reported, as for a record without TRES).
+  absl::Status Start(uint64_t slurm_id, std::string nodes, uint32_t alloc_nodes = 0,
+                     uint32_t alloc_cpus = 0, uint32_t alloc_gpus = 0);
   // A waiting or running job ends in `end` (COMPLETED, FAILED, CANCELLED or TIMEOUT;
   // anything else is INVALID_ARGUMENT) with `exit_code`; `reason` as Slurm would give it.
   absl::Status Finish(uint64_t slurm_id, queue::JobState end, int exit_code,

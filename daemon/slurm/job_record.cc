@@ -3,7 +3,12 @@
 #include <slurm/slurm.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
 namespace drocc::slurm {
@@ -43,6 +48,42 @@ int DecodeWaitStatus(uint32_t status) {
   if (WIFEXITED(s)) return WEXITSTATUS(s);
   if (WIFSIGNALED(s)) return 128 + WTERMSIG(s);
   return s >> 8;
+}
+
+uint32_t GpusInTres(std::string_view tres) {
+  uint64_t untyped = 0;
+  uint64_t typed = 0;
+  bool has_untyped = false;
+  for (absl::string_view entry : absl::StrSplit(absl::string_view(tres.data(), tres.size()), ',')) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    uint64_t n = 0;
+    if (!absl::SimpleAtoi(kv.second, &n)) continue;
+    if (kv.first == "gres/gpu") {
+      untyped += n;
+      has_untyped = true;
+    } else if (absl::StartsWith(kv.first, "gres/gpu:")) {
+      typed += n;
+    }
+  }
+  const uint64_t n = has_untyped ? untyped : typed;
+  return static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
+}
+
+std::optional<uint32_t> GpusInGres(std::string_view gres) {
+  std::optional<uint32_t> total;
+  for (absl::string_view entry :
+       absl::StrSplit(absl::string_view(gres.data(), gres.size()), ',', absl::SkipEmpty())) {
+    entry = entry.substr(0, entry.find('('));  // "(IDX:0-1)", "(S:0)"
+    if (entry != "gpu" && !absl::StartsWith(entry, "gpu:")) continue;
+    const size_t colon = entry.rfind(':');
+    uint32_t n = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(entry.substr(colon + 1), &n)) {
+      continue;
+    }
+    total = total.value_or(0) + n;
+  }
+  return total;
 }
 
 std::optional<BackendJob> ToBackendJob(const SlurmJobRecord& r) {
@@ -128,6 +169,12 @@ std::optional<BackendJob> ToBackendJob(const SlurmJobRecord& r) {
   const bool ran = b.state == JobState::kRunning || (ended && !r.nodes.empty());
   if (ran && r.start_time > 0) b.start_time = absl::FromTimeT(r.start_time);
   if (ended && r.end_time > 0) b.end_time = absl::FromTimeT(r.end_time);
+  if (ran && !r.tres_alloc.empty()) {
+    b.alloc_nodes = r.num_nodes;
+    b.alloc_cpus = r.num_cpus;
+    b.alloc_gpus = GpusInTres(r.tres_alloc);
+    if (b.alloc_gpus == 0) b.alloc_gpus = GpusInGres(r.gres_total).value_or(0);
+  }
   if (ended && b.state != JobState::kRequeued && !r.launch_failed) {
     b.exit_code = DecodeWaitStatus(r.exit_code);
   }

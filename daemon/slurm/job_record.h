@@ -9,6 +9,7 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "daemon/slurm/scheduler_backend.h"
 
@@ -51,7 +52,22 @@ struct SlurmJobRecord {
   // file), and launch_error is its text.
   bool launch_failed = false;
   std::string launch_error;
+  // The allocation, for jobs that ran: num_nodes, num_cpus and tres_alloc_str
+  // ("cpu=4,mem=4G,node=1,billing=4,gres/gpu=2").
+  uint32_t num_nodes = 0;
+  uint32_t num_cpus = 0;
+  std::string tres_alloc;
+  // GRES in use, with names ("gpu:2", "gpu:a100:4,mps:100"): where the GPU count is when
+  // Slurm does not track GPUs as TRES (that needs slurmdbd).
+  std::string gres_total;
 };
+
+// The GPU count in a TRES string ("...,gres/gpu=2" -> 2; typed entries like
+// "gres/gpu:a100=2" count too when no untyped total is present); 0 when none.
+uint32_t GpusInTres(std::string_view tres);
+// The GPU count in a GRES list ("gpu:2", "gpu:a100:2(IDX:0-1),mps:100" -> 2); nullopt when
+// it names no GPU.
+std::optional<uint32_t> GpusInGres(std::string_view gres);
 
 // The BackendJob for `r`, or nullopt if its comment is not a drocc comment.
 //   PENDING -> ADMITTED, or REQUEUED when Slurm requeued it (a requeue flag is set, or it

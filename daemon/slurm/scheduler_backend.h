@@ -34,6 +34,11 @@ struct BackendJob {
   absl::Time start_time = absl::InfinitePast();
   absl::Time end_time = absl::InfinitePast();
   std::string reason;  // Slurm's state reason, human-readable, may be empty
+  // What Slurm allocated, once the job started (all 0 before, or when not reported): whole
+  // nodes, CPUs and GPUs in total over all nodes. What droccd charges.
+  uint32_t alloc_nodes = 0;
+  uint32_t alloc_cpus = 0;
+  uint32_t alloc_gpus = 0;
 };
 
 // The Slurm comment that marks a job as drocc's: "drocc:<id>".

@@ -74,6 +74,10 @@ SlurmJobRecord ToRecord(const slurm_job_info_t& j) {
   }
   r.start_time = j.start_time;
   r.end_time = j.end_time;
+  r.num_nodes = j.num_nodes;
+  r.num_cpus = j.num_cpus;
+  r.tres_alloc = j.tres_alloc_str != nullptr ? j.tres_alloc_str : "";
+  r.gres_total = j.gres_total != nullptr ? j.gres_total : "";
   return r;
 }
 

@@ -180,3 +180,47 @@ TEST(JobRecordTest, DecodeWaitStatus) {
 
 }  // namespace
 }  // namespace drocc::slurm
+
+namespace drocc::slurm {
+namespace {
+
+TEST(JobRecordTest, GpusInTresCountsTheUntypedTotal) {
+  EXPECT_EQ(GpusInTres("cpu=4,mem=4G,node=1,billing=4,gres/gpu=2"), 2u);
+  EXPECT_EQ(GpusInTres("cpu=4,gres/gpu=4,gres/gpu:a100=4"), 4u);  // typed entries repeat it
+  EXPECT_EQ(GpusInTres("cpu=4,gres/gpu:a100=2,gres/gpu:v100=1"), 3u);
+  EXPECT_EQ(GpusInTres("cpu=1,mem=2885M,node=1,billing=1"), 0u);
+  EXPECT_EQ(GpusInTres(""), 0u);
+  EXPECT_EQ(GpusInTres("gres/gpu=x"), 0u);
+}
+
+TEST(JobRecordTest, GpusInGresReadsNamedCounts) {
+  EXPECT_EQ(GpusInGres("gpu:2"), 2u);
+  EXPECT_EQ(GpusInGres("gpu:a100:2(IDX:0-1),mps:100"), 2u);
+  EXPECT_EQ(GpusInGres("gpu:1,gpu:tesla:3"), 4u);
+  EXPECT_EQ(GpusInGres("mps:100"), std::nullopt);
+  EXPECT_EQ(GpusInGres(""), std::nullopt);
+  EXPECT_EQ(GpusInGres("gpumem:8G"), std::nullopt);
+}
+
+TEST(JobRecordTest, AllocationOfAJobThatRan) {
+  SlurmJobRecord r = Ended(kSlurmComplete, 0);
+  r.num_nodes = 2;
+  r.num_cpus = 16;
+  r.tres_alloc = "cpu=16,mem=8G,node=2,billing=16";
+  r.gres_total = "gpu:4";
+  std::optional<BackendJob> b = ToBackendJob(r);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->alloc_nodes, 2u);
+  EXPECT_EQ(b->alloc_cpus, 16u);
+  EXPECT_EQ(b->alloc_gpus, 4u);  // from the GRES when the TRES has no GPU count
+  r.tres_alloc = "cpu=16,node=2,gres/gpu=8";
+  EXPECT_EQ(ToBackendJob(r)->alloc_gpus, 8u);
+  // A job that never ran has no allocation.
+  SlurmJobRecord pending = Record(kSlurmPending);
+  pending.num_nodes = 2;
+  pending.tres_alloc = "cpu=16";
+  EXPECT_EQ(ToBackendJob(pending)->alloc_nodes, 0u);
+}
+
+}  // namespace
+}  // namespace drocc::slurm
