@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "daemon/queue/fifo_admission.h"
 #include "nlohmann/json.hpp"
 
 namespace drocc::manager {
@@ -47,7 +46,11 @@ std::string SlurmReason(const slurm::BackendJob& b, JobState to) {
 
 JobManager::JobManager(store::Store* store, slurm::SchedulerBackend* backend, const Clock* clock,
                        JobManagerOptions options)
-    : store_(store), backend_(backend), clock_(clock), options_(options) {
+    : store_(store),
+      backend_(backend),
+      clock_(clock),
+      options_(std::move(options)),
+      quota_(options_.quota) {
   admission_.max_jobs_in_slurm = options_.max_jobs_in_slurm;
 }
 
@@ -67,6 +70,9 @@ absl::Status JobManager::Start() {
   }
   auto jobs = store_->ListActiveJobs();
   if (!jobs.ok()) return jobs.status();
+  if (absl::Status s = quota_.Load(*store_, *jobs, clock_->Now()); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("loading the quota state: ", s.message()));
+  }
   for (Job& job : *jobs) {
     JobId id = job.id;
     if (job.state == JobState::kPending) pending_.push_back(id);
@@ -148,19 +154,101 @@ size_t JobManager::RunTasks() {
 }
 
 void JobManager::Submit(Job job, store::Store::InsertCallback done) {
-  store_->InsertJob(std::move(job),
-                    [this, done = std::move(done)](absl::StatusOr<store::InsertResult> result) {
-                      if (result.ok() && result->created) {
-                        Post([this, job = Slim(result->job)] { OnSubmitted(job); });
-                      }
-                      done(std::move(result));
-                    });
+  Post([this, job = std::move(job), done = std::move(done)]() mutable {
+    DoSubmit(std::move(job), std::move(done));
+  });
+}
+
+void JobManager::DoSubmit(Job job, store::Store::InsertCallback done) {
+  if (absl::Status s = quota_.ResolveSubmission(job); !s.ok()) return done(s);
+  absl::StatusOr<std::optional<std::string>> reject = quota_.CheckSubmission(job, clock_->Now());
+  if (!reject.ok()) return done(reject.status());
+  if (*reject) {
+    job.state = JobState::kRejected;
+    job.reason = **reject;
+    job.end_time = job.submit_time;
+    spdlog::info("rejecting a job of {} in project {}: {}", job.user, job.project, job.reason);
+    return store_->InsertJob(std::move(job), std::move(done));
+  }
+  // Counted against the pending-job limit from now on, not only once stored.
+  quota_.AddInFlight(job);
+  Job counted = Slim(job);
+  store_->InsertJob(std::move(job), [this, counted = std::move(counted), done = std::move(done)](
+                                        absl::StatusOr<store::InsertResult> result) {
+    std::optional<Job> stored;
+    if (result.ok() && result->created) stored = Slim(result->job);
+    Post([this, counted, stored] {
+      quota_.ForgetInFlight(counted);
+      if (stored) OnSubmitted(*stored);
+    });
+    done(std::move(result));
+  });
 }
 
 void JobManager::OnSubmitted(const Job& job) {
-  if (active_.count(job.id) != 0) return;
+  if (active_.count(job.id) != 0 || job.state != JobState::kPending) return;
   active_.emplace(job.id, job);
   pending_.push_back(job.id);
+  quota_.AddPending(job);
+}
+
+std::vector<const Job*> JobManager::InSlurm() const {
+  std::vector<const Job*> out;
+  for (const auto& [id, job] : active_) {
+    if (queue::IsInSlurm(job.state)) out.push_back(&job);
+  }
+  return out;
+}
+
+void JobManager::Estimate(Job job, EstimateCallback done) {
+  Post([this, job = std::move(job), done = std::move(done)]() mutable {
+    if (absl::Status s = quota_.ResolveSubmission(job); !s.ok()) return done(s);
+    std::optional<std::string> blocked;
+    if (admission_.drained) {
+      blocked = admission_.reason.empty()
+                    ? std::string("admission drained by an admin")
+                    : absl::StrCat("admission drained by an admin: ", admission_.reason);
+    } else if (options_.max_jobs_in_slurm != 0 && JobsInSlurm() >= options_.max_jobs_in_slurm) {
+      blocked = absl::StrCat("cluster full: ", JobsInSlurm(), " of ", options_.max_jobs_in_slurm,
+                             " drocc jobs in Slurm");
+    } else if (!pending_.empty()) {
+      blocked = absl::StrCat(pending_.size(), " jobs are pending before it; fair share decides");
+    }
+    done(quota_.Estimate(job, InSlurm(), clock_->Now(), std::move(blocked)));
+  });
+}
+
+void JobManager::ReadQuota(QuotaReader read) {
+  Post([this, read = std::move(read)] { read(quota_, clock_->Now()); });
+}
+
+void JobManager::ChangeQuota(QuotaRequest request, QuotaCallback done) {
+  Post([this, request = std::move(request), done = std::move(done)] {
+    DoChangeQuota(request, done);
+  });
+}
+
+void JobManager::DoChangeQuota(const QuotaRequest& request, const QuotaCallback& done) {
+  store::AuditRecord audit = request.audit;
+  if (audit.time == absl::InfinitePast()) audit.time = clock_->Now();
+  absl::StatusOr<std::vector<store::QuotaChange>> changes = quota_.Prepare(request);
+  absl::StatusOr<uint64_t> id = changes.ok()
+                                    ? store::ApplyQuotaChangesAndWait(*store_, *changes, audit)
+                                    : absl::StatusOr<uint64_t>(changes.status());
+  if (!id.ok()) {
+    audit.ok = false;
+    absl::StrAppend(&audit.details, " -> ", id.status().ToString());
+    store_->AppendAudit(std::move(audit), [](absl::Status s) {
+      if (!s.ok()) spdlog::error("cannot write the audit log: {}", s.ToString());
+    });
+    return done(id.status());
+  }
+  QuotaRecord record = quota_.Commit(*changes, *id);
+  spdlog::info("{} by {}: {}", audit.action, audit.user, audit.target);
+  // Grants and limits change what fits: run an admission pass.
+  Admit();
+  PublishStatus();
+  done(std::move(record));
 }
 
 void JobManager::Cancel(JobId id, std::string by, JobCallback done) {
@@ -255,8 +343,13 @@ absl::Status JobManager::Apply(const JobUpdate& u) {
   if (u.from == JobState::kPending && u.to != JobState::kPending) {
     pending_.erase(std::remove(pending_.begin(), pending_.end(), u.id), pending_.end());
     pending_reason_.erase(u.id);
+    quota_.RemovePending(u.id);
   }
-  if (u.to == JobState::kPending && u.from != JobState::kPending) pending_.push_back(u.id);
+  if (queue::IsTerminal(u.to) && u.charged) quota_.ForgetSettlement(u.id);
+  if (u.to == JobState::kPending && u.from != JobState::kPending) {
+    pending_.push_back(u.id);
+    quota_.AddPending(job);
+  }
   if (queue::IsTerminal(u.to)) active_.erase(it);
   return absl::OkStatus();
 }
@@ -320,15 +413,16 @@ void JobManager::Poll() {
       }
     }
     if (found == nullptr) {
-      Apply({.id = id,
-             .from = job.state,
-             .to = JobState::kLost,
-             .at = now,
-             .reason = absl::StrCat("Slurm no longer knows job ", job.slurm_job_id,
-                                    ": it ended while droccd was not watching, or slurmctld "
-                                    "lost its state"),
-             .end_time = now})
-          .IgnoreError();
+      JobUpdate lost{.id = id,
+                     .from = job.state,
+                     .to = JobState::kLost,
+                     .at = now,
+                     .reason = absl::StrCat("Slurm no longer knows job ", job.slurm_job_id,
+                                            ": it ended while droccd was not watching, or "
+                                            "slurmctld lost its state"),
+                     .end_time = now};
+      quota_.Settle(job, nullptr, lost, now);
+      Apply(lost).IgnoreError();
       continue;
     }
     const slurm::BackendJob& b = *found;
@@ -363,6 +457,7 @@ void JobManager::Poll() {
                     queue::JobStateName(to), queue::JobStateName(job.state));
       continue;
     }
+    if (queue::IsTerminal(to)) quota_.Settle(job, &b, u, now);
     Apply(u).IgnoreError();
   }
 }
@@ -400,34 +495,39 @@ void JobManager::SubmitToSlurm(Job& slim) {
         .IgnoreError();
     return;
   }
-  Apply({.id = id,
-         .from = slim.state,
-         .to = JobState::kRejected,
-         .at = now,
-         .reason = absl::StrCat("Slurm refused the job: ", slurm_id.status().message()),
-         .end_time = now})
-      .IgnoreError();
+  JobUpdate u{.id = id,
+              .from = slim.state,
+              .to = JobState::kRejected,
+              .at = now,
+              .reason = absl::StrCat("Slurm refused the job: ", slurm_id.status().message()),
+              .end_time = now};
+  quota_.Settle(slim, nullptr, u, now);  // never ran: releases the reservation
+  Apply(u).IgnoreError();
 }
 
 void JobManager::Admit() {
-  queue::AdmissionInput in{.pending = {pending_.begin(), pending_.end()},
-                           .jobs_in_slurm = JobsInSlurm(),
-                           .max_jobs_in_slurm = options_.max_jobs_in_slurm,
-                           .drained = admission_.drained,
-                           .drain_reason = admission_.reason};
-  queue::AdmissionPlan plan = queue::PlanFifoAdmission(in);
   absl::Time now = clock_->Now();
+  queue::AdmissionPlan plan = quota_.Plan(InSlurm(), options_.max_jobs_in_slurm, admission_.drained,
+                                          admission_.reason, now);
   for (JobId id : plan.admit) {
     if (!slurm_ok_) break;  // wait for the next successful poll
     auto it = active_.find(id);
     if (it == active_.end()) continue;
+    // Escrow first, durably with the transition: a restart finds the reservation.
+    absl::StatusOr<queue::AmountMap> reserved = quota_.Reserve(it->second, now);
+    if (!reserved.ok()) {
+      spdlog::error("job {}: admitted but cannot reserve: {}", id, reserved.status().message());
+      continue;
+    }
     if (!Apply({.id = id,
                 .from = JobState::kPending,
                 .to = JobState::kAdmitted,
                 .at = now,
                 .reason = "handing to Slurm",
-                .admit_time = now})
+                .admit_time = now,
+                .reserved = *reserved})
              .ok()) {
+      quota_.Release(id);
       continue;
     }
     SubmitToSlurm(active_.at(id));

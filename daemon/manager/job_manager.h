@@ -7,7 +7,10 @@
 //
 // The worker runs posted requests as they come, follows Slurm every poll interval, and runs an
 // admission pass when something changed (at most every min_admission_interval).
-// Admission order and caps come from queue::PlanFifoAdmission.
+// Admission order, caps, budgets and limits come from QuotaBook (quota::PlanAdmission): a job
+// is admitted only once its cost is reserved against its project's grants, and it is charged
+// what it used when it ends, in the same store transaction as its end state (so a settlement
+// is written exactly once, however often droccd restarts in between).
 //
 // Crash safety: a job is marked ADMITTED durably *before* it is handed to Slurm, and Slurm
 // jobs carry "drocc:<id>" in their comment. After a restart, an ADMITTED job without a
@@ -26,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "daemon/manager/quota_book.h"
 #include "daemon/queue/job.h"
 #include "daemon/slurm/scheduler_backend.h"
 #include "daemon/store/store.h"
@@ -39,6 +43,7 @@ struct JobManagerOptions {
   absl::Duration min_admission_interval = absl::Milliseconds(50);
   // false: no worker thread; the owner drives rounds with RunOnce() (tests).
   bool run_worker = true;
+  QuotaOptions quota;
 };
 
 struct AdmissionStatus {
@@ -57,6 +62,10 @@ class JobManager {
  public:
   using JobCallback = std::function<void(absl::StatusOr<queue::Job>)>;
   using AdmissionCallback = std::function<void(absl::StatusOr<AdmissionStatus>)>;
+  using EstimateCallback = std::function<void(absl::StatusOr<JobEstimate>)>;
+  using QuotaCallback = std::function<void(absl::StatusOr<QuotaRecord>)>;
+  // Runs on the worker with the quota state; must be quick and must not block.
+  using QuotaReader = std::function<void(const QuotaBook& book, absl::Time now)>;
 
   // The collaborators must outlive the manager.
   JobManager(store::Store* store, slurm::SchedulerBackend* backend, const Clock* clock,
@@ -70,9 +79,27 @@ class JobManager {
   // Finishes the requests already posted and stops the worker. Idempotent.
   void Stop();
 
-  // Stores `job` durably as PENDING and queues it for admission. `done` runs on a store
-  // thread once the job is durable (created=false: an earlier job with the same key).
+  // Resolves the job's project (the user's default one if it names none) and time limit,
+  // checks it against the project's grants and limits, and stores it durably: as PENDING,
+  // queued for admission, or as REJECTED with the numbers when it could never run (see
+  // QuotaBook::CheckSubmission). Errors store nothing: PERMISSION_DENIED / FAILED_PRECONDITION
+  // for a project the user may not use, RESOURCE_EXHAUSTED at the pending-job limit. `done`
+  // runs on a store thread once the job is durable (created=false: an earlier job with the
+  // same key), or on the worker for an error.
   void Submit(queue::Job job, store::Store::InsertCallback done);
+
+  // What the job would cost and whether it could be admitted now; stores nothing.
+  void Estimate(queue::Job job, EstimateCallback done);
+
+  // An admin's change of the quota model: checked, written with its audit record in one
+  // transaction, then applied. A refused change is audited as refused.
+  void ChangeQuota(QuotaRequest request, QuotaCallback done);
+
+  // Reads the quota state on the worker (balances, grants, memberships).
+  void ReadQuota(QuotaReader read);
+
+  // The site's resources (immutable; any thread).
+  const quota::ResourceCatalog& catalog() const { return options_.quota.catalog; }
 
   // Cancels a job: a PENDING one at once; one in Slurm by asking Slurm (its state becomes
   // CANCELLED when Slurm reports it). Answers the job as it then is. `by` is recorded.
@@ -87,6 +114,8 @@ class JobManager {
   // One round on the caller's thread: posted requests, a Slurm poll, admission. For tests
   // (options.run_worker = false); never call it while the worker runs.
   void RunOnce();
+  // Only the posted requests, on the caller's thread (tests, with run_worker = false).
+  void RunPosted() { RunTasks(); }
 
  private:
   void Post(std::function<void()> task);
@@ -97,7 +126,10 @@ class JobManager {
   void Admit();
   // Hands an ADMITTED job to Slurm and records the Slurm id.
   void SubmitToSlurm(queue::Job& job);
+  void DoSubmit(queue::Job job, store::Store::InsertCallback done);
   void OnSubmitted(const queue::Job& job);
+  void DoChangeQuota(const QuotaRequest& request, const QuotaCallback& done);
+  std::vector<const queue::Job*> InSlurm() const;
   void DoCancel(queue::JobId id, const std::string& by, const JobCallback& done);
   void DoSetDrained(bool drained, const std::string& reason, const std::string& by,
                     const AdmissionCallback& done);
@@ -124,6 +156,7 @@ class JobManager {
   std::deque<queue::JobId> pending_;  // oldest first
   std::map<queue::JobId, std::string> pending_reason_;
   std::map<queue::JobId, std::string> cancel_requested_by_;  // until Slurm reports the end
+  QuotaBook quota_;
   AdmissionStatus admission_;  // drained/reason/by/time are the source of truth
   bool slurm_ok_ = true;
   std::string slurm_error_;

@@ -22,6 +22,17 @@ class JobManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     spdlog::set_level(spdlog::level::warn);
+    // Project "lab-ml" with alice as a member and ample hours, so quotas never get in the way
+    // of the lifecycle tests below (quota_test.cc tests quotas).
+    std::vector<store::QuotaChange> model = {
+        {.value = quota::Account{.name = "lab", .kind = quota::AccountKind::kLab}},
+        {.value = quota::Project{.name = "lab-ml", .account = "lab"}},
+        {.value = quota::Member{.project = "lab-ml", .user = "alice", .is_default = true}},
+        {.value = store::StoredGrant{.grant = {.project = "lab-ml",
+                                               .amount = quota::MilliUnits::FromUnits(1000000)},
+                                     .resource = "node-hours"}},
+    };
+    ASSERT_TRUE(store::ApplyQuotaChangesAndWait(store_, model, {.user = "test"}).ok());
     Restart();
   }
 
@@ -47,6 +58,7 @@ class JobManagerTest : public ::testing::Test {
     job.idempotency_key = key;
     std::promise<absl::StatusOr<store::InsertResult>> p;
     manager_->Submit(job, [&p](absl::StatusOr<store::InsertResult> r) { p.set_value(r); });
+    manager_->RunPosted();
     auto r = p.get_future().get();
     EXPECT_TRUE(r.ok()) << r.status();
     return *r;
