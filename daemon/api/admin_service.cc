@@ -1,8 +1,37 @@
 #include "daemon/api/admin_service.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
 namespace drocc::api {
+
+store::AuditRecord NewAudit(const auth::Caller& caller, absl::string_view rpc, std::string target,
+                            const google::protobuf::Message& req, absl::Time now) {
+  store::AuditRecord a;
+  a.time = now;
+  a.user = caller.user;
+  a.peer = caller.peer;
+  a.action = std::string(rpc);
+  a.target = std::move(target);
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(req, &a.details, options);
+  return a;
+}
+
+void AppendAudit(store::Store& store, store::AuditRecord a, const absl::Status& outcome) {
+  if (!outcome.ok()) {
+    a.ok = false;
+    absl::StrAppend(&a.details, " -> ", outcome.ToString());
+  }
+  store.AppendAudit(std::move(a), [](absl::Status s) {
+    if (!s.ok()) spdlog::error("cannot write the audit log: {}", s.ToString());
+  });
+}
+
 namespace {
 
 void ToProto(const manager::AdmissionStatus& s, v1::AdmissionState* p) {
@@ -22,25 +51,31 @@ void ToProto(const manager::AdmissionStatus& s, v1::AdmissionState* p) {
 
 grpc::ServerUnaryReactor* AdminServiceImpl::SetDrained(grpc::CallbackServerContext* ctx,
                                                        const char* method, bool drained,
-                                                       std::string reason,
-                                                       v1::AdmissionState* resp) {
+                                                       std::string reason, v1::AdmissionState* resp,
+                                                       const google::protobuf::Message& req) {
   auto* reactor = ctx->DefaultReactor();
   auto caller = deps_.authenticator->Authenticate(*ctx, method);
-  absl::Status s = caller.status();
-  if (s.ok()) {
-    s = deps_.policy->CheckAdmin(*caller, drained ? "draining admission" : "resuming admission");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  absl::string_view rpc(method);
+  rpc.remove_prefix(rpc.rfind('/') + 1);
+  store::AuditRecord audit = NewAudit(*caller, rpc, "admission", req, deps_.clock->Now());
+  absl::Status s =
+      deps_.policy->CheckAdmin(*caller, drained ? "draining admission" : "resuming admission");
+  if (s.ok() && reason.size() > 1024) {
+    s = absl::InvalidArgumentError("the reason is longer than 1024 characters");
   }
   if (!s.ok()) {
+    AppendAudit(*deps_.store, std::move(audit), s);
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
-  if (reason.size() > 1024) {
-    reactor->Finish(
-        ToGrpc(absl::InvalidArgumentError("the reason is longer than 1024 characters")));
-    return reactor;
-  }
   deps_.manager->SetDrained(drained, std::move(reason), caller->user,
-                            [reactor, resp](absl::StatusOr<manager::AdmissionStatus> st) {
+                            [reactor, resp, store = deps_.store, audit = std::move(audit)](
+                                absl::StatusOr<manager::AdmissionStatus> st) mutable {
+                              AppendAudit(*store, std::move(audit), st.status());
                               if (!st.ok()) return reactor->Finish(ToGrpc(st.status()));
                               ToProto(*st, resp);
                               reactor->Finish(grpc::Status::OK);
@@ -51,13 +86,13 @@ grpc::ServerUnaryReactor* AdminServiceImpl::SetDrained(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AdminServiceImpl::DrainAdmission(grpc::CallbackServerContext* ctx,
                                                            const v1::DrainAdmissionRequest* req,
                                                            v1::AdmissionState* resp) {
-  return SetDrained(ctx, "/drocc.v1.AdminService/DrainAdmission", true, req->reason(), resp);
+  return SetDrained(ctx, "/drocc.v1.AdminService/DrainAdmission", true, req->reason(), resp, *req);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ResumeAdmission(grpc::CallbackServerContext* ctx,
-                                                            const v1::ResumeAdmissionRequest*,
+                                                            const v1::ResumeAdmissionRequest* req,
                                                             v1::AdmissionState* resp) {
-  return SetDrained(ctx, "/drocc.v1.AdminService/ResumeAdmission", false, "", resp);
+  return SetDrained(ctx, "/drocc.v1.AdminService/ResumeAdmission", false, "", resp, *req);
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::GetAdmissionState(grpc::CallbackServerContext* ctx,

@@ -3,14 +3,25 @@
 #include <google/protobuf/util/time_util.h>
 
 namespace drocc::api {
-namespace {
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  if (t == absl::InfinitePast()) return;
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return;
   *out = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
 }
 
-}  // namespace
+absl::Time FromProtoTime(const google::protobuf::Timestamp& t, absl::Time unset) {
+  if (t.seconds() == 0 && t.nanos() == 0) return unset;
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+void AddAmounts(const queue::AmountMap& amounts,
+                google::protobuf::RepeatedPtrField<v1::Amount>* out) {
+  for (const auto& [resource, milli] : amounts) {
+    v1::Amount* a = out->Add();
+    a->set_resource(resource);
+    a->set_milli(milli);
+  }
+}
 
 queue::JobSpec FromProto(const v1::JobSpec& p) {
   queue::JobSpec s;
@@ -91,6 +102,8 @@ void ToProto(const queue::Job& j, bool full, v1::Job* p) {
   SetTime(j.start_time, p->mutable_start_time());
   SetTime(j.end_time, p->mutable_end_time());
   p->set_requeue_count(j.requeue_count);
+  AddAmounts(j.reserved, p->mutable_reserved());
+  AddAmounts(j.charged, p->mutable_charged());
   if (full) {
     for (const auto& e : j.events) ToProto(e, p->add_events());
   }

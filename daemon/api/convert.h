@@ -10,6 +10,13 @@
 
 namespace drocc::api {
 
+// Unset (InfinitePast / InfiniteFuture) times leave the field unset.
+void SetTime(absl::Time t, google::protobuf::Timestamp* out);
+// An unset Timestamp (0) reads as `unset`.
+absl::Time FromProtoTime(const google::protobuf::Timestamp& t, absl::Time unset);
+void AddAmounts(const queue::AmountMap& amounts,
+                google::protobuf::RepeatedPtrField<v1::Amount>* out);
+
 queue::JobSpec FromProto(const v1::JobSpec& spec);
 void ToProto(const queue::JobSpec& spec, v1::JobSpec* out);
 // `full`: include the script, environment and events (GetJob); listings leave them out.

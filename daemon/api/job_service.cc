@@ -123,13 +123,44 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
 }
 
 grpc::ServerUnaryReactor* JobServiceImpl::EstimateJob(grpc::CallbackServerContext* ctx,
-                                                      const v1::EstimateJobRequest*,
-                                                      v1::EstimateJobResponse*) {
+                                                      const v1::EstimateJobRequest* req,
+                                                      v1::EstimateJobResponse* resp) {
   auto caller = deps_.authenticator->Authenticate(*ctx, kEstimate);
   if (!caller.ok()) return Done(ctx, caller.status());
-  return Done(ctx, absl::UnimplementedError(
-                       "cost estimates come with the quota-aware queue (accounts, projects and "
-                       "hour grants), which this droccd does not have yet"));
+  v1::SubmitJobRequest as_submit;
+  *as_submit.mutable_spec() = req->spec();
+  if (absl::Status s = ValidateSubmit(as_submit, *caller, deps_.limits); !s.ok()) {
+    return Done(ctx, s);
+  }
+  queue::Job job;
+  job.spec = FromProto(req->spec());
+  job.user = caller->user;
+  job.uid = caller->uid;
+  job.gid = caller->gid;
+  job.project = job.spec.project;
+  job.submit_time = deps_.clock->Now();
+  auto* reactor = ctx->DefaultReactor();
+  const quota::ResourceCatalog* catalog = &deps_.manager->catalog();
+  deps_.manager->Estimate(std::move(job),
+                          [reactor, resp, catalog](absl::StatusOr<manager::JobEstimate> e) {
+                            if (!e.ok()) return reactor->Finish(ToGrpc(e.status()));
+                            resp->set_project(e->project);
+                            for (size_t i = 0; i < catalog->size(); ++i) {
+                              const auto r = static_cast<quota::ResourceId>(i);
+                              if (!e->billed[r]) continue;
+                              v1::Amount* cost = resp->add_cost();
+                              cost->set_resource(catalog->Name(r));
+                              cost->set_milli(e->cost[r].milli());
+                              v1::Amount* available = resp->add_available();
+                              available->set_resource(catalog->Name(r));
+                              available->set_milli(e->budget.Available(r).milli());
+                            }
+                            resp->set_admissible_now(e->admissible_now);
+                            resp->set_reason(e->reason);
+                            resp->set_affordable_ever(e->affordable_ever);
+                            reactor->Finish(grpc::Status::OK);
+                          });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* JobServiceImpl::GetJob(grpc::CallbackServerContext* ctx,

@@ -20,6 +20,23 @@ absl::Status Policy::CheckListJobs(const auth::Caller& caller, std::optional<uin
       "only drocc admins may list other users' jobs; drop --all / --user to list yours");
 }
 
+absl::Status Policy::CheckProjectView(const auth::Caller& caller, const std::string& project,
+                                      const quota::Member* membership, bool per_user) const {
+  if (caller.is_admin) return absl::OkStatus();
+  if (membership == nullptr) {
+    // The same answer whether the project exists or not: membership is not public.
+    return absl::PermissionDeniedError(absl::StrCat("you (", caller.user,
+                                                    ") are not a member of project \"", project,
+                                                    "\"; see yours with `drocc balance`"));
+  }
+  if (per_user && membership->role != quota::ProjectRole::kManager) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("usage per user of project \"", project,
+                     "\" is for its managers; drop --per-user to see the project's total"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Policy::CheckAdmin(const auth::Caller& caller, absl::string_view what) const {
   if (caller.is_admin) return absl::OkStatus();
   return absl::PermissionDeniedError(

@@ -1,25 +1,28 @@
 #pragma once
 
 #include "daemon/api/deps.h"
-#include "daemon/api/unimplemented.h"
 #include "drocc/v1/project.grpc.pb.h"
 
 namespace drocc::api {
 
-// drocc.v1.ProjectService: balances, grants and usage of the caller's projects. Comes with
-// the quota-aware queue.
+// drocc.v1.ProjectService: the caller's projects, their balances, grants and usage. Reads the
+// quota state on the job manager's worker (ReadQuota) and usage from the store; never waits.
 class ProjectServiceImpl final : public v1::ProjectService::CallbackService {
  public:
   explicit ProjectServiceImpl(ApiDeps deps) : deps_(deps) {}
 
-  DROCC_UNIMPLEMENTED_RPC(ProjectService, ListMyProjects, ListMyProjectsRequest,
-                          ListMyProjectsResponse, "projects (the quota-aware queue)")
-  DROCC_UNIMPLEMENTED_RPC(ProjectService, GetBalance, GetBalanceRequest, GetBalanceResponse,
-                          "hour grants and balances (the quota-aware queue)")
-  DROCC_UNIMPLEMENTED_RPC(ProjectService, ListGrants, ListProjectGrantsRequest,
-                          ListProjectGrantsResponse, "hour grants (the quota-aware queue)")
-  DROCC_UNIMPLEMENTED_RPC(ProjectService, GetUsage, GetUsageRequest, GetUsageResponse,
-                          "usage accounting (the quota-aware queue)")
+  grpc::ServerUnaryReactor* ListMyProjects(grpc::CallbackServerContext* ctx,
+                                           const v1::ListMyProjectsRequest* req,
+                                           v1::ListMyProjectsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* ctx,
+                                       const v1::GetBalanceRequest* req,
+                                       v1::GetBalanceResponse* resp) override;
+  grpc::ServerUnaryReactor* ListGrants(grpc::CallbackServerContext* ctx,
+                                       const v1::ListProjectGrantsRequest* req,
+                                       v1::ListProjectGrantsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetUsage(grpc::CallbackServerContext* ctx,
+                                     const v1::GetUsageRequest* req,
+                                     v1::GetUsageResponse* resp) override;
 
  private:
   ApiDeps deps_;

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -31,6 +32,44 @@ class Table {
       out = static_cast<std::remove_reference_t<decltype(out)>>(v);
       return absl::OkStatus();
     });
+  }
+  // A list of strings.
+  absl::Status Strings(const char* key, std::vector<std::string>& out) {
+    seen_.insert(key);
+    if (t_ == nullptr || t_->get(key) == nullptr) return absl::OkStatus();
+    const toml::array* a = t_->get(key)->as_array();
+    if (a == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ".", key, " must be a list of strings"));
+    }
+    out.clear();
+    for (const toml::node& n : *a) {
+      std::optional<std::string> v = n.value_exact<std::string>();
+      if (!v) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name_, ".", key, " must be a list of strings"));
+      }
+      out.push_back(*v);
+    }
+    return absl::OkStatus();
+  }
+  // A non-negative decimal weight with at most three decimals, in thousandths.
+  absl::Status Weight(const char* key, int64_t& out) {
+    seen_.insert(key);
+    if (t_ == nullptr || t_->get(key) == nullptr) return absl::OkStatus();
+    std::optional<double> v = t_->get(key)->value<double>();
+    const double milli = v ? *v * 1000.0 : -1;
+    if (!v || milli < 0 || milli > 1e12 || std::abs(milli - std::round(milli)) > 1e-6) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name_, ".", key, " must be a number >= 0 with at most three decimals (e.g. 8.0)"));
+    }
+    out = static_cast<int64_t>(std::llround(milli));
+    return absl::OkStatus();
+  }
+  // Marks `key` as known and returns its node, if present.
+  const toml::node* Seen(const char* key) {
+    seen_.insert(key);
+    return t_ == nullptr ? nullptr : t_->get(key);
   }
   absl::Status Unknown() const {
     if (t_ == nullptr) return absl::OkStatus();
@@ -83,7 +122,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
                                                    ":", e.source().begin.column, ": ",
                                                    std::string(e.description())));
   }
-  static const std::set<std::string> kTables = {"server", "store", "admission",
+  static const std::set<std::string> kTables = {"server", "store", "admission", "quota",
                                                 "slurm",  "auth",  "log"};
   for (const auto& [k, v] : root) {
     if (kTables.count(std::string(k.str())) == 0 || !v.is_table()) {
@@ -116,6 +155,30 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
   Table admission(root["admission"].as_table(), "admission");
   DROCC_TRY(admission.Int("max_jobs_in_slurm", 0, 1'000'000, c.max_jobs_in_slurm));
   DROCC_TRY(admission.Unknown());
+
+  Table quota(root["quota"].as_table(), "quota");
+  DROCC_TRY(quota.Int("fair_share_half_life_h", 1, 24 * 365 * 10, c.fair_share_half_life_h));
+  DROCC_TRY(quota.String("fair_share_resource", c.fair_share_resource));
+  DROCC_TRY(quota.Int("default_time_limit_min", 1, 60 * 24 * 365, c.default_time_limit_min));
+  DROCC_TRY(quota.Strings("always_billed", c.always_billed));
+  if (const toml::node* units = quota.Seen("billing_units")) {
+    const toml::array* a = units->as_array();
+    if (a == nullptr || !a->is_array_of_tables()) {
+      return prefix(absl::InvalidArgumentError(
+          "quota.billing_units must be a list of tables: [[quota.billing_units]]"));
+    }
+    for (const toml::node& n : *a) {
+      Table unit(n.as_table(), "quota.billing_units");
+      Config::BillingUnit u;
+      DROCC_TRY(unit.String("name", u.name));
+      DROCC_TRY(unit.Weight("node_weight", u.node_weight_milli));
+      DROCC_TRY(unit.Weight("cpu_weight", u.cpu_weight_milli));
+      DROCC_TRY(unit.Weight("gpu_weight", u.gpu_weight_milli));
+      DROCC_TRY(unit.Unknown());
+      c.billing_units.push_back(std::move(u));
+    }
+  }
+  DROCC_TRY(quota.Unknown());
 
   Table slurm(root["slurm"].as_table(), "slurm");
   DROCC_TRY(slurm.String("conf", c.slurm_conf));

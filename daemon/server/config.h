@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -22,6 +23,18 @@ struct Config {
   std::string store_path = "/var/lib/drocc/droccd.db";
   // [admission]
   uint32_t max_jobs_in_slurm = 64;
+  // [quota]
+  int64_t fair_share_half_life_h = 168;
+  std::string fair_share_resource = "node-hours";
+  int64_t default_time_limit_min = 60;
+  std::vector<std::string> always_billed = {"gpu-hours"};
+  struct BillingUnit {
+    std::string name;
+    int64_t node_weight_milli = 0;
+    int64_t cpu_weight_milli = 0;
+    int64_t gpu_weight_milli = 0;
+  };
+  std::vector<BillingUnit> billing_units;
   // [slurm]
   std::string slurm_conf;
   int64_t poll_interval_ms = 1000;

@@ -66,6 +66,31 @@ absl::Status LockDatabase(const std::string& db_path) {
   return absl::OkStatus();  // fd stays open: the lock lives as long as the process
 }
 
+absl::StatusOr<manager::QuotaOptions> QuotaOptionsFrom(const Config& cfg) {
+  std::vector<quota::BillingUnit> units;
+  for (const Config::BillingUnit& u : cfg.billing_units) {
+    units.push_back({.name = u.name,
+                     .node_weight_milli = u.node_weight_milli,
+                     .cpu_weight_milli = u.cpu_weight_milli,
+                     .gpu_weight_milli = u.gpu_weight_milli});
+  }
+  auto catalog = quota::ResourceCatalog::Create(std::move(units), cfg.always_billed);
+  if (!catalog.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("[quota] in the configuration: ", catalog.status().message()));
+  }
+  std::optional<quota::ResourceId> fs = catalog->Find(cfg.fair_share_resource);
+  if (!fs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("quota.fair_share_resource \"", cfg.fair_share_resource,
+                     "\" is not gpu-hours, cpu-hours, node-hours or a configured billing unit"));
+  }
+  manager::QuotaOptions o{.catalog = *std::move(catalog)};
+  o.fair_share = {.half_life = absl::Hours(cfg.fair_share_half_life_h), .resource = *fs};
+  o.default_time_limit = absl::Minutes(cfg.default_time_limit_min);
+  return o;
+}
+
 int Fail(const absl::Status& s) {
   spdlog::critical("{}", s.message());
   return 1;
@@ -86,9 +111,12 @@ int Run(const Config& cfg) {
   auto backend = slurm::SlurmBackend::Create({.slurm_conf = cfg.slurm_conf});
   if (!backend.ok()) return Fail(backend.status());
 
+  auto quota = QuotaOptionsFrom(cfg);
+  if (!quota.ok()) return Fail(quota.status());
   manager::JobManager manager(store->get(), backend->get(), SystemClock::Get(),
                               {.max_jobs_in_slurm = cfg.max_jobs_in_slurm,
-                               .poll_interval = absl::Milliseconds(cfg.poll_interval_ms)});
+                               .poll_interval = absl::Milliseconds(cfg.poll_interval_ms),
+                               .quota = *std::move(quota)});
   if (absl::Status s = manager.Start(); !s.ok()) return Fail(s);
 
   api::AuthenticatorOptions auth_options{.munge_max_age_s = cfg.munge_ttl_s};

@@ -1,0 +1,168 @@
+#include "daemon/api/project_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "daemon/api/convert.h"
+#include "daemon/api/quota_convert.h"
+
+namespace drocc::api {
+namespace {
+
+using manager::QuotaBook;
+
+// The projects a request covers: `project`, or every project of the caller (admins: every
+// project). PERMISSION_DENIED per Policy::CheckProjectView.
+absl::StatusOr<std::vector<std::string>> Projects(const Policy& policy, const auth::Caller& caller,
+                                                  const QuotaBook& book, const std::string& project,
+                                                  bool per_user) {
+  std::vector<std::string> out;
+  if (!project.empty()) {
+    if (absl::Status s = policy.CheckProjectView(caller, project,
+                                                 book.FindMember(project, caller.user), per_user);
+        !s.ok()) {
+      return s;
+    }
+    if (!book.projects().contains(project)) {
+      return absl::NotFoundError(absl::StrCat("project \"", project, "\" does not exist"));
+    }
+    out.push_back(project);
+    return out;
+  }
+  if (caller.is_admin) {
+    for (const auto& [name, p] : book.projects()) out.push_back(name);
+    return out;
+  }
+  for (const quota::Member& m : book.MembershipsOf(caller.user)) {
+    if (per_user && m.role != quota::ProjectRole::kManager) continue;
+    out.push_back(m.project);
+  }
+  return out;
+}
+
+}  // namespace
+
+void AddBalances(const QuotaBook& book, const std::string& project, absl::Time now,
+                 google::protobuf::RepeatedPtrField<v1::Balance>* out) {
+  const quota::ResourceCatalog& catalog = book.catalog();
+  const quota::ProjectBudget budget = book.ledger().Budget(project, now);
+  const std::vector<quota::GrantStatus> grants = book.ledger().Grants(project, now);
+  for (size_t i = 0; i < catalog.size(); ++i) {
+    const auto r = static_cast<quota::ResourceId>(i);
+    if (!budget.ever_granted[r] && budget.reserved[r].is_zero()) continue;
+    absl::Time next_expiry = absl::InfiniteFuture();
+    for (const quota::GrantStatus& g : grants) {
+      if (g.active && g.grant.resource == r && g.grant.valid_until < next_expiry) {
+        next_expiry = g.grant.valid_until;
+      }
+    }
+    ToProto(project, catalog.Name(r),
+            book.ledger().Balance(project, r, now, book.options().expiring_window), next_expiry,
+            out->Add());
+  }
+}
+
+grpc::ServerUnaryReactor* ProjectServiceImpl::ListMyProjects(grpc::CallbackServerContext* ctx,
+                                                             const v1::ListMyProjectsRequest*,
+                                                             v1::ListMyProjectsResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = deps_.authenticator->Authenticate(*ctx, "/drocc.v1.ProjectService/ListMyProjects");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  deps_.manager->ReadQuota([reactor, resp, user = caller->user](const QuotaBook& book, absl::Time) {
+    for (const quota::Member& m : book.MembershipsOf(user)) {
+      auto it = book.projects().find(m.project);
+      if (it != book.projects().end()) ToProto(it->second, resp->add_projects());
+      ToProto(m, resp->add_memberships());
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ProjectServiceImpl::GetBalance(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetBalanceRequest* req,
+                                                         v1::GetBalanceResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = deps_.authenticator->Authenticate(*ctx, "/drocc.v1.ProjectService/GetBalance");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  deps_.manager->ReadQuota(
+      [this, reactor, req, resp, caller = *caller](const QuotaBook& book, absl::Time now) {
+        auto projects = Projects(*deps_.policy, caller, book, req->project(), false);
+        if (!projects.ok()) return reactor->Finish(ToGrpc(projects.status()));
+        for (const std::string& p : *projects) AddBalances(book, p, now, resp->mutable_balances());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ProjectServiceImpl::ListGrants(grpc::CallbackServerContext* ctx,
+                                                         const v1::ListProjectGrantsRequest* req,
+                                                         v1::ListProjectGrantsResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = deps_.authenticator->Authenticate(*ctx, "/drocc.v1.ProjectService/ListGrants");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  deps_.manager->ReadQuota(
+      [this, reactor, req, resp, caller = *caller](const QuotaBook& book, absl::Time now) {
+        auto projects = Projects(*deps_.policy, caller, book, req->project(), false);
+        if (!projects.ok()) return reactor->Finish(ToGrpc(projects.status()));
+        for (const std::string& p : *projects) {
+          for (const quota::GrantStatus& g : book.ledger().Grants(p, now)) {
+            if (!req->include_expired() && g.grant.valid_until <= now) continue;
+            ToProto(g, book.catalog(), resp->add_grants());
+          }
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+absl::Status ToUsageQuery(const v1::TimeRange& range, bool per_user, bool per_month,
+                          store::UsageQuery& q) {
+  q.per_user = per_user;
+  q.per_month = per_month;
+  q.from = FromProtoTime(range.from(), absl::InfinitePast());
+  q.until = FromProtoTime(range.until(), absl::InfiniteFuture());
+  if (q.until <= q.from) {
+    return absl::InvalidArgumentError(
+        "the time range ends before it starts; swap --from and --until");
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ProjectServiceImpl::GetUsage(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetUsageRequest* req,
+                                                       v1::GetUsageResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = deps_.authenticator->Authenticate(*ctx, "/drocc.v1.ProjectService/GetUsage");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  store::UsageQuery query;
+  if (absl::Status s = ToUsageQuery(req->range(), req->per_user(), req->per_month(), query);
+      !s.ok()) {
+    reactor->Finish(ToGrpc(s));
+    return reactor;
+  }
+  deps_.manager->ReadQuota([this, reactor, req, resp, caller = *caller, query](
+                               const QuotaBook& book, absl::Time) mutable {
+    auto projects = Projects(*deps_.policy, caller, book, req->project(), req->per_user());
+    if (!projects.ok()) return reactor->Finish(ToGrpc(projects.status()));
+    if (projects->empty()) return reactor->Finish(grpc::Status::OK);
+    query.projects = *std::move(projects);
+    auto rows = deps_.store->QueryUsage(query);
+    if (!rows.ok()) return reactor->Finish(ToGrpc(rows.status()));
+    for (const store::UsageRow& r : *rows) ToProto(r, resp->add_rows());
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+}  // namespace drocc::api
