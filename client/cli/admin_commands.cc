@@ -1,5 +1,6 @@
-// drocc admin ...: the admission switch today; accounts, projects, grants, limits, reports
-// and audit call their RPCs, which name the missing feature until the quota work lands.
+// drocc admin ...: the admission switch (drain, resume, status) here; accounts, projects and
+// members in admin_org_commands.cc; grants and limits in admin_quota_commands.cc; report and
+// audit in admin_report_commands.cc.
 
 #include <cstdio>
 #include <memory>
@@ -10,8 +11,6 @@
 
 namespace drocc::cli {
 namespace {
-
-constexpr absl::Duration kTimeout = absl::Seconds(30);
 
 void PrintAdmission(const v1::AdmissionState& s, Format format) {
   if (format == Format::kJson) {
@@ -35,34 +34,11 @@ void PrintAdmission(const v1::AdmissionState& s, Format format) {
               s.max_jobs_in_slurm(), s.pending_jobs());
 }
 
-template <typename Req, typename Call>
-int AdmissionCall(client::Connection& conn, const char* method, const Req& req, Call call,
-                  Format format) {
-  auto ctx = conn.NewContext(method, kTimeout);
-  if (!ctx.ok()) return Fail(ctx.status().message());
-  v1::AdmissionState resp;
-  grpc::Status st = call(ctx->get(), req, &resp);
-  if (!st.ok()) return FailCall(conn, st);
-  PrintAdmission(resp, format);
+// The exit code of an admission RPC (DROCC_CALL's `rc`), printing the state when it worked.
+int AdmissionResult(int rc, const v1::AdmissionState& s, Format format) {
+  if (rc != 0) return rc;
+  PrintAdmission(s, format);
   return 0;
-}
-
-// An admin subcommand group whose RPCs are not served yet: it calls a representative RPC so
-// the answer (and its UNIMPLEMENTED message) comes from droccd itself.
-void AddPendingGroup(CLI::App* admin, const char* name, const char* help, Runner& run,
-                     std::function<grpc::Status(client::Connection&, grpc::ClientContext*)> call,
-                     const char* method) {
-  CLI::App* cmd = admin->add_subcommand(name, help);
-  cmd->allow_extras();
-  cmd->callback([&run, call, method] {
-    run = [call, method](client::Connection& c) {
-      auto ctx = c.NewContext(method, kTimeout);
-      if (!ctx.ok()) return Fail(ctx.status().message());
-      grpc::Status st = call(c, ctx->get());
-      if (!st.ok()) return FailCall(c, st);
-      return 0;
-    };
-  });
 }
 
 }  // namespace
@@ -84,12 +60,9 @@ void AddAdminCommands(CLI::App& app, Runner& run) {
     run = [drain](client::Connection& c) {
       v1::DrainAdmissionRequest req;
       req.set_reason(drain->reason);
-      return AdmissionCall(
-          c, "/drocc.v1.AdminService/DrainAdmission", req,
-          [&c](auto* ctx, const auto& r, auto* out) {
-            return c.admin().DrainAdmission(ctx, r, out);
-          },
-          drain->format);
+      v1::AdmissionState s;
+      return AdmissionResult(DROCC_CALL(c, AdminService, admin, DrainAdmission, req, &s), s,
+                             drain->format);
     };
   });
 
@@ -98,11 +71,9 @@ void AddAdminCommands(CLI::App& app, Runner& run) {
   AddFormatOption(cmd, *resume_format);
   cmd->callback([&run, resume_format] {
     run = [resume_format](client::Connection& c) {
-      return AdmissionCall(
-          c, "/drocc.v1.AdminService/ResumeAdmission", v1::ResumeAdmissionRequest(),
-          [&c](auto* ctx, const auto& r, auto* out) {
-            return c.admin().ResumeAdmission(ctx, r, out);
-          },
+      v1::AdmissionState s;
+      return AdmissionResult(
+          DROCC_CALL(c, AdminService, admin, ResumeAdmission, v1::ResumeAdmissionRequest(), &s), s,
           *resume_format);
     };
   });
@@ -112,89 +83,16 @@ void AddAdminCommands(CLI::App& app, Runner& run) {
   AddFormatOption(cmd, *status_format);
   cmd->callback([&run, status_format] {
     run = [status_format](client::Connection& c) {
-      return AdmissionCall(
-          c, "/drocc.v1.AdminService/GetAdmissionState", v1::GetAdmissionStateRequest(),
-          [&c](auto* ctx, const auto& r, auto* out) {
-            return c.admin().GetAdmissionState(ctx, r, out);
-          },
-          *status_format);
+      v1::AdmissionState s;
+      return AdmissionResult(
+          DROCC_CALL(c, AdminService, admin, GetAdmissionState, v1::GetAdmissionStateRequest(), &s),
+          s, *status_format);
     };
   });
 
-  AddPendingGroup(
-      admin, "account", "Accounts (organisations)", run,
-      [](client::Connection& c, grpc::ClientContext* ctx) {
-        v1::ListAccountsResponse r;
-        return c.admin().ListAccounts(ctx, {}, &r);
-      },
-      "/drocc.v1.AdminService/ListAccounts");
-  AddPendingGroup(
-      admin, "project", "Projects", run,
-      [](client::Connection& c, grpc::ClientContext* ctx) {
-        v1::ListProjectsResponse r;
-        return c.admin().ListProjects(ctx, {}, &r);
-      },
-      "/drocc.v1.AdminService/ListProjects");
-  AddPendingGroup(
-      admin, "member", "Project members", run,
-      [](client::Connection& c, grpc::ClientContext* ctx) {
-        v1::ListMembersResponse r;
-        return c.admin().ListMembers(ctx, {}, &r);
-      },
-      "/drocc.v1.AdminService/ListMembers");
-  AddPendingGroup(
-      admin, "grant", "Hour grants", run,
-      [](client::Connection& c, grpc::ClientContext* ctx) {
-        v1::ListGrantsResponse r;
-        return c.admin().ListGrants(ctx, {}, &r);
-      },
-      "/drocc.v1.AdminService/ListGrants");
-  AddPendingGroup(
-      admin, "limit", "Project and user limits", run,
-      [](client::Connection& c, grpc::ClientContext* ctx) {
-        v1::ListLimitsResponse r;
-        return c.admin().ListLimits(ctx, {}, &r);
-      },
-      "/drocc.v1.AdminService/ListLimits");
-  AddPendingGroup(
-      admin, "report", "Usage reports", run,
-      [](client::Connection& c, grpc::ClientContext* ctx) {
-        v1::UsageReportResponse r;
-        return c.admin().UsageReport(ctx, {}, &r);
-      },
-      "/drocc.v1.AdminService/UsageReport");
-  AddPendingGroup(
-      admin, "audit", "The audit log of admin actions", run,
-      [](client::Connection& c, grpc::ClientContext* ctx) {
-        v1::ListAuditEventsResponse r;
-        return c.admin().ListAuditEvents(ctx, {}, &r);
-      },
-      "/drocc.v1.AdminService/ListAuditEvents");
-}
-
-void AddProjectCommands(CLI::App& app, Runner& run) {
-  CLI::App* cmd = app.add_subcommand("balance", "Your projects' hour balances");
-  cmd->allow_extras();
-  cmd->callback([&run] {
-    run = [](client::Connection& c) {
-      auto ctx = c.NewContext("/drocc.v1.ProjectService/GetBalance", kTimeout);
-      if (!ctx.ok()) return Fail(ctx.status().message());
-      v1::GetBalanceResponse r;
-      grpc::Status st = c.projects().GetBalance(ctx->get(), {}, &r);
-      return st.ok() ? 0 : FailCall(c, st);
-    };
-  });
-  cmd = app.add_subcommand("usage", "Usage per project, user and month");
-  cmd->allow_extras();
-  cmd->callback([&run] {
-    run = [](client::Connection& c) {
-      auto ctx = c.NewContext("/drocc.v1.ProjectService/GetUsage", kTimeout);
-      if (!ctx.ok()) return Fail(ctx.status().message());
-      v1::GetUsageResponse r;
-      grpc::Status st = c.projects().GetUsage(ctx->get(), {}, &r);
-      return st.ok() ? 0 : FailCall(c, st);
-    };
-  });
+  AddAdminOrgCommands(admin, run);
+  AddAdminQuotaCommands(admin, run);
+  AddAdminReportCommands(admin, run);
 }
 
 }  // namespace drocc::cli

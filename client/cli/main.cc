@@ -6,26 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 
-namespace drocc::cli {
-
-int Fail(absl::string_view message) {
-  std::fprintf(stderr, "drocc: %.*s\n", static_cast<int>(message.size()), message.data());
-  return 1;
-}
-
-int FailCall(const client::Connection& conn, const grpc::Status& status) {
-  return Fail(conn.Describe(status));
-}
-
-void AddFormatOption(CLI::App* cmd, Format& format) {
-  cmd->add_option("-o,--format", format, "output format: table (default) or json")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, Format>{{"table", Format::kTable}, {"json", Format::kJson}},
-          CLI::ignore_case));
-}
-
-}  // namespace drocc::cli
-
 int main(int argc, char** argv) {
   using namespace drocc;
   CLI::App app{"drocc: submit and follow jobs on DROCC, see budgets, administer"};

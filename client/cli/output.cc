@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/human.h"
 
 namespace drocc::cli {
-namespace {
 
 using google::protobuf::Timestamp;
 
@@ -27,6 +27,83 @@ nlohmann::json TimeJson(const Timestamp& t) {
 }
 
 std::string TimeText(const Timestamp& t) { return IsSet(t) ? HumanTime(ToTime(t)) : "-"; }
+
+std::string FormatMilli(int64_t milli) {
+  // The magnitude as unsigned, so that int64 min has one too.
+  uint64_t mag =
+      milli < 0 ? uint64_t{0} - static_cast<uint64_t>(milli) : static_cast<uint64_t>(milli);
+  uint64_t frac = mag % 1000;
+  std::string decimals = {static_cast<char>('0' + frac / 100),
+                          static_cast<char>('0' + frac / 10 % 10),
+                          static_cast<char>('0' + frac % 10)};
+  while (decimals.size() > 1 && decimals.back() == '0') decimals.pop_back();
+  return absl::StrCat(milli < 0 ? "-" : "", mag / 1000, ".", decimals);
+}
+
+std::string FormatAmount(int64_t milli, std::string_view resource) {
+  if (resource.empty()) return FormatMilli(milli);
+  return absl::StrCat(FormatMilli(milli), " ", std::string(resource));
+}
+
+std::string FormatAmount(const v1::Amount& a) { return FormatAmount(a.milli(), a.resource()); }
+
+std::string FormatAmounts(const google::protobuf::RepeatedPtrField<v1::Amount>& amounts) {
+  if (amounts.empty()) return "none";
+  return absl::StrJoin(amounts, ", ",
+                       [](std::string* out, const v1::Amount& a) { out->append(FormatAmount(a)); });
+}
+
+nlohmann::json AmountJson(int64_t milli, std::string_view resource) {
+  return {{"resource", resource}, {"amount_milli", milli}, {"amount", FormatMilli(milli)}};
+}
+
+nlohmann::json AmountJson(const v1::Amount& a) { return AmountJson(a.milli(), a.resource()); }
+
+std::string CsvField(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string CsvRow(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out += ',';
+    out += CsvField(fields[i]);
+  }
+  out += '\n';
+  return out;
+}
+
+std::string EnumLabel(const std::string& name, std::string_view prefix) {
+  std::string_view label = name;
+  if (label.starts_with(prefix)) label.remove_prefix(prefix.size());
+  return absl::AsciiStrToLower(std::string(label));
+}
+
+void PrintJson(const nlohmann::json& j) {
+  // Free text from the server (descriptions, audit details) need not be valid UTF-8; dump()
+  // would throw on it.
+  std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::printf("%s\n", text.c_str());
+}
+
+void PrintText(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+void PrintResult(Format format, const std::string& line, const nlohmann::json& json) {
+  if (format == Format::kJson) {
+    PrintJson(json);
+  } else {
+    PrintText(line + "\n");
+  }
+}
+
+namespace {
 
 // Run time so far, or in all once ended.
 std::string Elapsed(const v1::Job& job) {
@@ -71,6 +148,17 @@ std::string StateName(v1::JobState state) {
   return name.starts_with(kPrefix) ? name.substr(kPrefix.size()) : name;
 }
 
+namespace {
+
+// {"gpu-hours": 1500}: exact milli-units by resource.
+nlohmann::json MilliByResource(const google::protobuf::RepeatedPtrField<v1::Amount>& amounts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const v1::Amount& a : amounts) out[a.resource()] = a.milli();
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json JobToJson(const v1::Job& job) {
   const v1::JobSpec& s = job.spec();
   nlohmann::json events = nlohmann::json::array();
@@ -104,6 +192,8 @@ nlohmann::json JobToJson(const v1::Job& job) {
       {"stdout_path", job.stdout_path()},
       {"stderr_path", job.stderr_path()},
       {"requeue_count", job.requeue_count()},
+      {"reserved_milli", MilliByResource(job.reserved())},
+      {"charged_milli", MilliByResource(job.charged())},
       {"events", events},
   };
 }
@@ -127,6 +217,8 @@ std::string JobDetail(const v1::Job& job) {
   t.Add({"Started", TimeText(job.start_time())});
   t.Add({"Ended", TimeText(job.end_time())});
   t.Add({"Run time", Elapsed(job)});
+  if (job.reserved_size() > 0) t.Add({"Reserved", FormatAmounts(job.reserved())});
+  if (job.charged_size() > 0) t.Add({"Charged", FormatAmounts(job.charged())});
   t.Add({"Work dir", s.workdir()});
   if (!job.stdout_path().empty()) t.Add({"Output", job.stdout_path()});
   if (!job.stderr_path().empty() && job.stderr_path() != job.stdout_path()) {

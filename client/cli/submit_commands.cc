@@ -2,10 +2,13 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/commands.h"
+#include "client/cli/quota_output.h"
 #include "client/jobspec/resolve.h"
 
 namespace drocc::cli {
@@ -67,6 +70,10 @@ int Submit(client::Connection& conn, const client::SubmitFlags& flags) {
   v1::SubmitJobResponse resp;
   grpc::Status st = conn.jobs().SubmitJob(ctx->get(), req, &resp);
   if (!st.ok()) return FailCall(conn, st);
+  if (resp.job().state() == v1::JOB_STATE_REJECTED) {
+    // Stored (drocc jobs shows it) but it will never run: say why and fail.
+    return Fail(absl::StrCat("job ", resp.job().id(), " REJECTED: ", resp.job().reason()));
+  }
   if (flags.parsable) {
     std::printf("%lu\n", static_cast<unsigned long>(resp.job().id()));
   } else {
@@ -76,18 +83,23 @@ int Submit(client::Connection& conn, const client::SubmitFlags& flags) {
   return 0;
 }
 
-int Estimate(client::Connection& conn, const client::SubmitFlags& flags) {
-  auto request = Resolve(flags);
+struct EstimateOptions {
+  client::SubmitFlags flags;
+  Format format = Format::kTable;
+};
+
+int Estimate(client::Connection& conn, const EstimateOptions& o) {
+  auto request = Resolve(o.flags);
   if (!request.ok()) return Fail(request.status().message());
   v1::EstimateJobRequest req;
   ToProto(*request, req.mutable_spec());
-  auto ctx = conn.NewContext("/drocc.v1.JobService/EstimateJob", kTimeout);
-  if (!ctx.ok()) return Fail(ctx.status().message());
   v1::EstimateJobResponse resp;
-  grpc::Status st = conn.jobs().EstimateJob(ctx->get(), req, &resp);
-  if (!st.ok()) return FailCall(conn, st);
-  std::printf("admissible now: %s%s\n", resp.admissible_now() ? "yes" : "no",
-              resp.reason().empty() ? "" : (" (" + resp.reason() + ")").c_str());
+  if (int rc = DROCC_CALL(conn, JobService, jobs, EstimateJob, req, &resp)) return rc;
+  if (o.format == Format::kJson) {
+    PrintJson(EstimateJson(resp));
+  } else {
+    PrintText(EstimateText(resp));
+  }
   return 0;
 }
 
@@ -101,11 +113,19 @@ void AddSubmitCommands(CLI::App& app, Runner& run) {
   cmd->callback(
       [&run, submit] { run = [submit](client::Connection& c) { return Submit(c, *submit); }; });
 
-  auto estimate = std::make_shared<client::SubmitFlags>();
+  auto estimate = std::make_shared<EstimateOptions>();
   cmd = app.add_subcommand("estimate",
                            "What a job would cost and whether it could start now (submit's flags)");
-  client::AddSubmitFlags(*cmd, *estimate);
+  client::AddSubmitFlags(*cmd, estimate->flags);
+  AddLongFormatOption(cmd, estimate->format);
   cmd->callback([&run, estimate] {
+    // The job's output file cannot change its cost: `-o json` / `-o table` (muscle memory from
+    // the other commands) can only mean the format.
+    const std::optional<std::string>& output = estimate->flags.output;
+    if (output == "json" || output == "table") {
+      estimate->format = *output == "json" ? Format::kJson : Format::kTable;
+      estimate->flags.output.reset();
+    }
     run = [estimate](client::Connection& c) { return Estimate(c, *estimate); };
   });
 }
