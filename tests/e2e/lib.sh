@@ -71,11 +71,34 @@ CONF
   DROCCD_PID=$!
   local i
   for i in $(seq 1 100); do
-    if "$T/bin/drocc" --server "unix:$SOCK" admin status >/dev/null 2>&1; then return 0; fi
+    if "$T/bin/drocc" --server "unix:$SOCK" admin status >/dev/null 2>&1; then
+      [[ -n ${E2E_NO_DEFAULT_PROJECT:-} ]] || default_project
+      return 0
+    fi
     kill -0 "$DROCCD_PID" 2>/dev/null || fail "droccd exited at start-up"
     sleep 0.1
   done
   fail "droccd did not answer within 10 s"
+}
+
+# as_root_drocc ARGS...: drocc as root (a drocc admin) against our droccd.
+as_root_drocc() { "$T/bin/drocc" --server "unix:$SOCK" "$@"; }
+
+# default_project: on a new database, puts every test user in project "e2e" (their default)
+# with ample hours, so tests that are not about quotas need not think about them.
+default_project() {
+  [[ -f $T/.default-project ]] && return 0
+  as_root_drocc admin account create e2e --kind internal >/dev/null || fail "cannot create account e2e"
+  as_root_drocc admin project create e2e --account e2e >/dev/null || fail "cannot create project e2e"
+  local u r
+  for u in alice bob carol dana; do
+    as_root_drocc admin member add e2e "$u" --default >/dev/null || fail "cannot add $u to e2e"
+  done
+  for r in gpu-hours cpu-hours node-hours; do
+    as_root_drocc admin grant create e2e 1000000 --resource "$r" --reference e2e >/dev/null ||
+      fail "cannot grant $r to e2e"
+  done
+  touch "$T/.default-project"
 }
 
 # stop_droccd [SIGNAL]: TERM (default) or KILL.
