@@ -17,6 +17,16 @@ as dana drocc admin project create acme-vision --account acme >/dev/null ||
 as dana drocc admin member add acme-vision carol >/dev/null || fail "dana cannot add carol"
 as dana drocc admin grant create acme-vision 2 --resource gpu-hours --reference SME-2026-042 \
   >/dev/null || fail "dana cannot create a grant"
+# Bad input gets a clear error and changes nothing.
+out=$(as dana drocc admin grant create no-such-project 5 2>&1) && fail "a grant for an unknown project was accepted"
+assert_contains "$out" 'project "no-such-project" does not exist' "grant for an unknown project"
+out=$(as dana drocc admin grant create acme-vision 1.2345 2>&1) && fail "an amount with 4 decimals was accepted"
+out=$(as dana drocc admin grant create acme-vision 5 --resource bogus-hours 2>&1) &&
+  fail "a grant in an unknown resource was accepted"
+assert_contains "$out" "gpu-hours" "grant in an unknown resource (lists the known ones)"
+out=$(as dana drocc admin project create acme-x --account no-such-account 2>&1) &&
+  fail "a project of an unknown account was accepted"
+assert_eq "$(as dana drocc admin grant list acme-vision -o json | jq length)" 1 "grants after refused creates"
 # Another project carol is not in.
 as dana drocc admin project create acme-other --account acme >/dev/null
 as dana drocc admin grant create acme-other 5 --resource gpu-hours >/dev/null
