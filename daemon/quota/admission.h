@@ -19,8 +19,11 @@
 // "cluster full: N of M drocc jobs in Slurm"; when drained, every job waits with
 // "admission drained by an admin[: reason]".
 //
-// Cost: O(n log n) for n pending jobs (one sort; a heap over projects), one allocation per
-// waiting job for its reason and none per admitted job beyond the plan's vector.
+// Cost: O(n log n) at worst for n pending jobs: a counting sort by project, a sort of each
+// project's jobs (only by priority when `pending` is oldest first, i.e. ordered by submit time
+// and id, as droccd builds it), a heap over projects. 8 bytes of scratch per job, and 32 per
+// job of the largest project when not oldest first. One allocation per waiting job for its
+// reason and none per admitted job beyond the plan's vector.
 
 #include <cstdint>
 #include <optional>

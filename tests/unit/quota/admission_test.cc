@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "common/clock.h"
 #include "tests/unit/quota/test_util.h"
 
@@ -204,7 +206,7 @@ TEST_F(AdmissionTest, IsPureAndExplainsBadIndices) {
 
 TEST_F(AdmissionTest, OnePassOverManyJobsIsComplete) {
   // Correctness at scale only; its speed is measured by a benchmark, never by a test.
-  for (int i = 0; i < 1000; ++i) AddProject("p" + std::to_string(i), "100");
+  for (int i = 0; i < 1000; ++i) AddProject(absl::StrCat("p", i), "100");
   for (queue::JobId id = 1; id <= 100'000; ++id) {
     AddJob(id, static_cast<uint32_t>(id % 1000), "1").priority = static_cast<int32_t>(id % 7);
   }
