@@ -1,6 +1,8 @@
 #include "daemon/manager/job_manager.h"
 
+#include <malloc.h>
 #include <algorithm>
+
 #include <chrono>
 #include <utility>
 
@@ -73,12 +75,16 @@ absl::Status JobManager::Start() {
   if (absl::Status s = quota_.Load(*store_, *jobs, clock_->Now()); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("loading the quota state: ", s.message()));
   }
+  // Pending jobs live on in QuotaBook's compact form only (Load took them); the rest here.
+  size_t loaded = jobs->size();
   for (Job& job : *jobs) {
-    JobId id = job.id;
-    if (job.state == JobState::kPending) pending_.push_back(id);
-    active_.emplace(id, Slim(std::move(job)));
+    if (job.state != JobState::kPending) active_.emplace(job.id, Slim(std::move(job)));
   }
-  spdlog::info("loaded {} live jobs ({} pending); admission {}", active_.size(), pending_.size(),
+  jobs->clear();
+  jobs->shrink_to_fit();
+  // Loading read every live job whole (scripts, environments): give that memory back.
+  malloc_trim(0);
+  spdlog::info("loaded {} live jobs ({} pending); admission {}", loaded, quota_.pending_count(),
                admission_.drained ? "drained" : "open");
   PublishStatus();
   if (options_.run_worker) worker_ = std::thread([this] { WorkerLoop(); });
@@ -108,8 +114,10 @@ void JobManager::WorkerLoop() {
   using SteadyClock = std::chrono::steady_clock;
   const auto poll_every = absl::ToChronoMilliseconds(options_.poll_interval);
   const auto admit_every = absl::ToChronoMilliseconds(options_.min_admission_interval);
+  const auto refresh_every = absl::ToChronoMilliseconds(options_.max_admission_interval);
   auto next_poll = SteadyClock::now();
   auto next_admit = SteadyClock::now();
+  auto next_refresh = SteadyClock::now() + refresh_every;
   bool admission_due = true;  // something changed since the last admission pass
   while (true) {
     {
@@ -122,7 +130,15 @@ void JobManager::WorkerLoop() {
     auto now = SteadyClock::now();
     if (now >= next_poll) {
       next_poll = now + poll_every;
+      const uint64_t before = changes_;
+      const bool slurm_was_ok = slurm_ok_;
       Poll();
+      admission_due |= changes_ != before || slurm_ok_ != slurm_was_ok;
+    }
+    // Budgets and fair share also change with time alone (grants start and end, usage
+    // decays): a pass now and then even when nothing happened.
+    if (now >= next_refresh) {
+      next_refresh = now + refresh_every;
       admission_due = true;
     }
     // A pass looks at every pending job: during a burst of submissions run it at most every
@@ -186,9 +202,7 @@ void JobManager::DoSubmit(Job job, store::Store::InsertCallback done) {
 }
 
 void JobManager::OnSubmitted(const Job& job) {
-  if (active_.count(job.id) != 0 || job.state != JobState::kPending) return;
-  active_.emplace(job.id, job);
-  pending_.push_back(job.id);
+  if (job.state != JobState::kPending) return;
   quota_.AddPending(job);
 }
 
@@ -211,8 +225,9 @@ void JobManager::Estimate(Job job, EstimateCallback done) {
     } else if (options_.max_jobs_in_slurm != 0 && JobsInSlurm() >= options_.max_jobs_in_slurm) {
       blocked = absl::StrCat("cluster full: ", JobsInSlurm(), " of ", options_.max_jobs_in_slurm,
                              " drocc jobs in Slurm");
-    } else if (!pending_.empty()) {
-      blocked = absl::StrCat(pending_.size(), " jobs are pending before it; fair share decides");
+    } else if (quota_.pending_count() > 0) {
+      blocked =
+          absl::StrCat(quota_.pending_count(), " jobs are pending before it; fair share decides");
     }
     done(quota_.Estimate(job, InSlurm(), clock_->Now(), std::move(blocked)));
   });
@@ -256,16 +271,8 @@ void JobManager::Cancel(JobId id, std::string by, JobCallback done) {
 }
 
 void JobManager::DoCancel(JobId id, const std::string& by, const JobCallback& done) {
-  auto it = active_.find(id);
-  if (it == active_.end()) {
-    auto job = store_->GetJob(id, /*with_events=*/false);
-    if (!job.ok()) return done(job.status());
-    return done(absl::FailedPreconditionError(
-        absl::StrCat("job ", id, " has already ended (", queue::JobStateName(job->state), ")")));
-  }
-  Job& job = it->second;
   absl::Time now = clock_->Now();
-  if (job.state == JobState::kPending) {
+  if (quota_.IsPending(id)) {
     JobUpdate u{.id = id,
                 .from = JobState::kPending,
                 .to = JobState::kCancelled,
@@ -275,6 +282,14 @@ void JobManager::DoCancel(JobId id, const std::string& by, const JobCallback& do
     if (absl::Status s = Apply(u); !s.ok()) return done(s);
     return done(store_->GetJob(id, /*with_events=*/false));
   }
+  auto it = active_.find(id);
+  if (it == active_.end()) {
+    auto job = store_->GetJob(id, /*with_events=*/false);
+    if (!job.ok()) return done(job.status());
+    return done(absl::FailedPreconditionError(
+        absl::StrCat("job ", id, " has already ended (", queue::JobStateName(job->state), ")")));
+  }
+  Job& job = it->second;
   if (job.slurm_job_id == 0) {
     return done(absl::UnavailableError(absl::StrCat(
         "job ", id, " is being handed to Slurm right now; try again in a few seconds")));
@@ -333,23 +348,19 @@ absl::Status JobManager::Apply(const JobUpdate& u) {
     }
     return s;
   }
-  if (it == active_.end()) return absl::OkStatus();
-  queue::Job& job = it->second;
-  if (absl::Status a = queue::ApplyUpdate(u, job); !a.ok()) return a;
+  ++changes_;
   if (u.from != u.to) {
     spdlog::info("job {}: {} -> {}{}", u.id, queue::JobStateName(u.from), queue::JobStateName(u.to),
                  u.reason.empty() ? "" : absl::StrCat(" (", u.reason, ")"));
   }
   if (u.from == JobState::kPending && u.to != JobState::kPending) {
-    pending_.erase(std::remove(pending_.begin(), pending_.end(), u.id), pending_.end());
     pending_reason_.erase(u.id);
     quota_.RemovePending(u.id);
   }
   if (queue::IsTerminal(u.to) && u.charged) quota_.ForgetSettlement(u.id);
-  if (u.to == JobState::kPending && u.from != JobState::kPending) {
-    pending_.push_back(u.id);
-    quota_.AddPending(job);
-  }
+  if (it == active_.end()) return absl::OkStatus();
+  queue::Job& job = it->second;
+  if (absl::Status a = queue::ApplyUpdate(u, job); !a.ok()) return a;
   if (queue::IsTerminal(u.to)) active_.erase(it);
   return absl::OkStatus();
 }
@@ -462,9 +473,10 @@ void JobManager::Poll() {
   }
 }
 
-void JobManager::SubmitToSlurm(Job& slim) {
+void JobManager::SubmitToSlurm(Job& slim, const Job* loaded) {
   JobId id = slim.id;
-  auto full = store_->GetJob(id, /*with_events=*/false);
+  absl::StatusOr<Job> full =
+      loaded != nullptr ? absl::StatusOr<Job>(*loaded) : store_->GetJob(id, /*with_events=*/false);
   if (!full.ok()) {
     spdlog::error("job {}: cannot load it to hand it to Slurm: {}", id, full.status().ToString());
     return;
@@ -511,42 +523,50 @@ void JobManager::Admit() {
                                           admission_.reason, now);
   for (JobId id : plan.admit) {
     if (!slurm_ok_) break;  // wait for the next successful poll
-    auto it = active_.find(id);
-    if (it == active_.end()) continue;
+    // Pending jobs are kept compact; the admitted one is read whole (Slurm needs it).
+    absl::StatusOr<Job> full = store_->GetJob(id, /*with_events=*/false);
+    if (!full.ok() || full->state != JobState::kPending) {
+      spdlog::error("job {}: admitted but cannot be read as PENDING: {}", id,
+                    full.ok() ? queue::JobStateName(full->state) : full.status().ToString());
+      quota_.RemovePending(id);
+      continue;
+    }
     // Escrow first, durably with the transition: a restart finds the reservation.
-    absl::StatusOr<queue::AmountMap> reserved = quota_.Reserve(it->second, now);
+    absl::StatusOr<queue::AmountMap> reserved = quota_.Reserve(*full, now);
     if (!reserved.ok()) {
       spdlog::error("job {}: admitted but cannot reserve: {}", id, reserved.status().message());
       continue;
     }
-    if (!Apply({.id = id,
+    JobUpdate u{.id = id,
                 .from = JobState::kPending,
                 .to = JobState::kAdmitted,
                 .at = now,
                 .reason = "handing to Slurm",
                 .admit_time = now,
-                .reserved = *reserved})
-             .ok()) {
+                .reserved = *reserved};
+    if (!Apply(u).ok()) {
       quota_.Release(id);
       continue;
     }
-    SubmitToSlurm(active_.at(id));
+    if (!queue::ApplyUpdate(u, *full).ok()) continue;
+    Job& admitted = active_.emplace(id, Slim(*full)).first->second;
+    SubmitToSlurm(admitted, &*full);
   }
   // Reasons of waiting jobs go to the store without waiting for each commit: after a burst
   // of submissions they share group commits, and the store's single writer keeps them in
   // order with any later update of the same job.
   for (const auto& [id, reason] : plan.wait) {
-    auto& last = pending_reason_[id];
-    if (last == reason) continue;
-    auto it = active_.find(id);
-    if (it == active_.end() || it->second.state != JobState::kPending) continue;
+    if (!quota_.IsPending(id)) continue;
+    // Only a hash of the last stored reason is kept: 100,000 waiting jobs share few texts.
+    const size_t hash = std::hash<std::string>()(reason);
+    auto [last, inserted] = pending_reason_.try_emplace(id, hash);
+    if (!inserted && last->second == hash) continue;
+    last->second = hash;
     JobUpdate u{.id = id,
                 .from = JobState::kPending,
                 .to = JobState::kPending,
                 .at = now,
                 .reason = reason};
-    if (!queue::ApplyUpdate(u, it->second).ok()) continue;
-    last = reason;
     store_->UpdateJob(std::move(u), [id](absl::Status s) {
       if (!s.ok()) spdlog::warn("job {}: cannot store its pending reason: {}", id, s.message());
     });
@@ -557,7 +577,7 @@ void JobManager::PublishStatus() {
   AdmissionStatus s = admission_;
   s.jobs_in_slurm = JobsInSlurm();
   s.max_jobs_in_slurm = options_.max_jobs_in_slurm;
-  s.pending_jobs = static_cast<uint32_t>(pending_.size());
+  s.pending_jobs = static_cast<uint32_t>(quota_.pending_count());
   s.slurm_reachable = slurm_ok_;
   s.slurm_error = slurm_error_;
   std::lock_guard lock(status_mu_);

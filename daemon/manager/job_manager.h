@@ -25,6 +25,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -41,6 +42,8 @@ struct JobManagerOptions {
   absl::Duration poll_interval = absl::Seconds(1);
   // Admission passes run when something changed, but at most this often.
   absl::Duration min_admission_interval = absl::Milliseconds(50);
+  // ... and at least this often, for what changes with time alone (grant validity, decay).
+  absl::Duration max_admission_interval = absl::Seconds(10);
   // false: no worker thread; the owner drives rounds with RunOnce() (tests).
   bool run_worker = true;
   QuotaOptions quota;
@@ -124,8 +127,9 @@ class JobManager {
   size_t RunTasks();
   void Poll();
   void Admit();
-  // Hands an ADMITTED job to Slurm and records the Slurm id.
-  void SubmitToSlurm(queue::Job& job);
+  // Hands an ADMITTED job to Slurm and records the Slurm id. `loaded`: the whole job, if the
+  // caller has it (else it is read from the store).
+  void SubmitToSlurm(queue::Job& job, const queue::Job* loaded = nullptr);
   void DoSubmit(queue::Job job, store::Store::InsertCallback done);
   void OnSubmitted(const queue::Job& job);
   void DoChangeQuota(const QuotaRequest& request, const QuotaCallback& done);
@@ -150,15 +154,17 @@ class JobManager {
   bool stopping_ = false;
   std::thread worker_;
 
-  // Domain state: worker thread only. Live jobs without their script and environment
-  // (reloaded from the store when handed to Slurm) to keep memory small.
+  // Domain state: worker thread only. Jobs in Slurm (ADMITTED, RUNNING, REQUEUED) without
+  // their script and environment (reloaded from the store when handed to Slurm). PENDING
+  // jobs are only in quota_, in a compact form: 100,000 of them fit in a few tens of MB.
   std::map<queue::JobId, queue::Job> active_;
-  std::deque<queue::JobId> pending_;  // oldest first
-  std::map<queue::JobId, std::string> pending_reason_;
+  // A hash of each pending job's last stored reason, to store only changes.
+  std::unordered_map<queue::JobId, size_t> pending_reason_;
   std::map<queue::JobId, std::string> cancel_requested_by_;  // until Slurm reports the end
   QuotaBook quota_;
   AdmissionStatus admission_;  // drained/reason/by/time are the source of truth
   bool slurm_ok_ = true;
+  uint64_t changes_ = 0;  // job updates stored: a poll that stored none needs no pass
   std::string slurm_error_;
 
   mutable std::mutex status_mu_;

@@ -159,11 +159,13 @@ void QuotaBook::Reindex() {
     user_index_.emplace(key, static_cast<uint32_t>(user_keys_.size()));
     user_keys_.push_back(key);
   }
-  for (auto& [id, e] : pending_) {
-    auto p = project_index_.find(e.project);
-    e.job.project = p == project_index_.end() ? UINT32_MAX : p->second;
-    auto u = user_index_.find(std::pair(e.project, e.user));
-    e.job.user = u == user_index_.end() ? quota::kNoUserLimit : u->second;
+  for (size_t i = 0; i < snapshot_.pending.size(); ++i) {
+    const std::string& project = names_[pending_meta_[i].project];
+    const std::string& user = names_[pending_meta_[i].user];
+    auto p = project_index_.find(project);
+    snapshot_.pending[i].project = p == project_index_.end() ? UINT32_MAX : p->second;
+    auto u = user_index_.find(std::pair(project, user));
+    snapshot_.pending[i].user = u == user_index_.end() ? quota::kNoUserLimit : u->second;
   }
 }
 
@@ -578,34 +580,89 @@ void QuotaBook::ForgetInFlight(const queue::Job& job) {
   }
 }
 
+uint32_t QuotaBook::Intern(const std::string& name) {
+  auto [it, inserted] = name_ids_.try_emplace(name, static_cast<uint32_t>(names_.size()));
+  if (inserted) names_.push_back(name);
+  return it->second;
+}
+
+size_t QuotaBook::PendingSlot(queue::JobId id) const {
+  const std::vector<quota::PendingJob>& v = snapshot_.pending;
+  return std::lower_bound(v.begin(), v.end(), id,
+                          [](const quota::PendingJob& j, queue::JobId x) { return j.id < x; }) -
+         v.begin();
+}
+
+const quota::PendingJob* QuotaBook::FindPending(queue::JobId id) const {
+  const size_t i = PendingSlot(id);
+  if (i == snapshot_.pending.size() || snapshot_.pending[i].id != id || pending_meta_[i].removed) {
+    return nullptr;
+  }
+  return &snapshot_.pending[i];
+}
+
 void QuotaBook::AddPending(const queue::Job& job) {
-  if (pending_.contains(job.id)) return;
-  pending_.emplace(job.id, PendingEntry{MakePending(job), job.project, job.user});
+  const size_t i = PendingSlot(job.id);
+  std::vector<quota::PendingJob>& v = snapshot_.pending;
+  const PendingMeta meta{.project = Intern(job.project), .user = Intern(job.user)};
+  if (i < v.size() && v[i].id == job.id) {
+    if (!pending_meta_[i].removed) return;
+    v[i] = MakePending(job);  // back before the compaction: revive the slot
+    pending_meta_[i] = meta;
+    --removed_;
+  } else {
+    // Jobs come in id order (submissions, start-up), so this appends.
+    v.insert(v.begin() + static_cast<ptrdiff_t>(i), MakePending(job));
+    pending_meta_.insert(pending_meta_.begin() + static_cast<ptrdiff_t>(i), meta);
+  }
   AddInFlight(job);
 }
 
 void QuotaBook::RemovePending(queue::JobId id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
+  const size_t i = PendingSlot(id);
+  if (i == snapshot_.pending.size() || snapshot_.pending[i].id != id || pending_meta_[i].removed) {
+    return;
+  }
   queue::Job key;
-  key.project = it->second.project;
-  key.user = it->second.user;
+  key.project = names_[pending_meta_[i].project];
+  key.user = names_[pending_meta_[i].user];
   ForgetInFlight(key);
-  pending_.erase(it);
+  pending_meta_[i].removed = true;
+  ++removed_;
+}
+
+void QuotaBook::Compact() {
+  if (removed_ == 0) return;
+  std::vector<quota::PendingJob>& v = snapshot_.pending;
+  size_t out = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (pending_meta_[i].removed) continue;
+    if (out != i) {
+      v[out] = v[i];
+      pending_meta_[out] = pending_meta_[i];
+    }
+    ++out;
+  }
+  v.resize(out);
+  pending_meta_.resize(out);
+  removed_ = 0;
 }
 
 queue::AdmissionPlan QuotaBook::Plan(const std::vector<const queue::Job*>& in_slurm,
                                      uint32_t max_jobs_in_slurm, bool drained,
-                                     const std::string& drain_reason, absl::Time now) const {
-  quota::AdmissionSnapshot s;
+                                     const std::string& drain_reason, absl::Time now) {
+  Compact();
+  quota::AdmissionSnapshot& s = snapshot_;
   s.ledger = &ledger_;
   s.fair_share = &fair_share_;
+  s.projects.clear();
   s.projects.reserve(project_names_.size());
   for (const std::string& name : project_names_) {
     const quota::Project& p = projects_.find(name)->second;
     s.projects.push_back(
         {.name = name, .share = p.share, .limit = ProjectLimit(name), .in_use = {}});
   }
+  s.users.clear();
   s.users.reserve(user_keys_.size());
   for (const auto& key : user_keys_) s.users.push_back({.limit = limits_.at(key), .in_use = {}});
   for (const queue::Job* job : in_slurm) {
@@ -615,8 +672,6 @@ queue::AdmissionPlan QuotaBook::Plan(const std::vector<const queue::Job*>& in_sl
     auto ui = user_index_.find(std::pair(job->project, job->user));
     if (ui != user_index_.end()) s.users[ui->second].in_use.Add(res);
   }
-  s.pending.reserve(pending_.size());
-  for (const auto& [id, e] : pending_) s.pending.push_back(e.job);
   s.jobs_in_slurm = static_cast<uint32_t>(in_slurm.size());
   s.max_jobs_in_slurm = max_jobs_in_slurm;
   s.drained = drained;
@@ -625,8 +680,8 @@ queue::AdmissionPlan QuotaBook::Plan(const std::vector<const queue::Job*>& in_sl
 }
 
 absl::StatusOr<queue::AmountMap> QuotaBook::Reserve(const queue::Job& job, absl::Time now) {
-  auto it = pending_.find(job.id);
-  ResourceVector cost = it != pending_.end() ? it->second.job.cost : MakePending(job).cost;
+  const quota::PendingJob* pending = FindPending(job.id);
+  ResourceVector cost = pending != nullptr ? pending->cost : MakePending(job).cost;
   RETURN_IF_ERROR(ledger_.Reserve(job.id, job.project, cost, now));
   return ToAmountMap(ledger_.FindReservation(job.id)->amount);
 }

@@ -127,6 +127,8 @@ class QuotaBook {
   // A job entered (or left) PENDING: counted for limits and offered to admission.
   void AddPending(const queue::Job& job);
   void RemovePending(queue::JobId id);
+  bool IsPending(queue::JobId id) const { return FindPending(id) != nullptr; }
+  size_t pending_count() const { return snapshot_.pending.size() - removed_; }
   // A submission accepted but not yet stored: counted against the pending-job limit until
   // AddPending / ForgetInFlight.
   void AddInFlight(const queue::Job& job);
@@ -136,7 +138,7 @@ class QuotaBook {
   // admitted and running jobs (their resources count against limits).
   queue::AdmissionPlan Plan(const std::vector<const queue::Job*>& in_slurm,
                             uint32_t max_jobs_in_slurm, bool drained,
-                            const std::string& drain_reason, absl::Time now) const;
+                            const std::string& drain_reason, absl::Time now);
 
   // Reserves an admitted job's cost; answers the amounts to store with the transition.
   // FAILED_PRECONDITION if it no longer fits (nothing is held then).
@@ -156,10 +158,11 @@ class QuotaBook {
   queue::AmountMap ToAmountMap(const quota::ResourceVector& v) const;
 
  private:
-  struct PendingEntry {
-    quota::PendingJob job;
-    std::string project;
-    std::string user;
+  // What admission does not need of a pending job, beside it in a parallel vector.
+  struct PendingMeta {
+    uint32_t project = 0;  // into names_
+    uint32_t user = 0;     // into names_
+    bool removed = false;  // admitted, cancelled...: dropped at the next compaction
   };
 
   absl::StatusOr<quota::ResourceVector> CostOf(const queue::JobSpec& spec) const;
@@ -171,6 +174,12 @@ class QuotaBook {
   // Project and user limit indices for admission, rebuilt when the model changes.
   void Reindex();
   quota::PendingJob MakePending(const queue::Job& job) const;
+  // The pending job with this id (binary search), or null if none or removed.
+  const quota::PendingJob* FindPending(queue::JobId id) const;
+  size_t PendingSlot(queue::JobId id) const;  // lower bound in snapshot_.pending
+  // Drops removed jobs from snapshot_.pending in place (no allocation).
+  void Compact();
+  uint32_t Intern(const std::string& name);
 
   QuotaOptions options_;
   quota::Ledger ledger_;
@@ -181,8 +190,14 @@ class QuotaBook {
   std::map<std::pair<std::string, std::string>, quota::Limit> limits_;
   // Grants are in ledger_; their resource names are the catalog's.
 
-  // Admission's view of pending jobs, with indices into project_index_ / user_index_.
-  std::map<queue::JobId, PendingEntry> pending_;
+  // The pending jobs as admission sees them, ordered by id, kept between passes so a pass
+  // over 100,000 jobs copies nothing: snapshot_.pending is their only copy in memory
+  // (128 bytes a job with pending_meta_). Removal marks; Plan compacts first.
+  quota::AdmissionSnapshot snapshot_;
+  std::vector<PendingMeta> pending_meta_;
+  size_t removed_ = 0;
+  std::vector<std::string> names_;  // interned project and user names of pending jobs
+  std::unordered_map<std::string, uint32_t> name_ids_;
   std::unordered_map<std::string, uint32_t> project_index_;  // into projects_ order
   std::vector<std::string> project_names_;
   std::map<std::pair<std::string, std::string>, uint32_t> user_index_;  // user limits
