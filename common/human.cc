@@ -38,4 +38,16 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
+std::string FormatMilli(int64_t milli) {
+  // The magnitude as unsigned, so that int64 min has one too.
+  const uint64_t mag =
+      milli < 0 ? uint64_t{0} - static_cast<uint64_t>(milli) : static_cast<uint64_t>(milli);
+  const uint64_t frac = mag % 1000;
+  std::string decimals = {static_cast<char>('0' + frac / 100),
+                          static_cast<char>('0' + frac / 10 % 10),
+                          static_cast<char>('0' + frac % 10)};
+  while (decimals.size() > 1 && decimals.back() == '0') decimals.pop_back();
+  return absl::StrCat(milli < 0 ? "-" : "", mag / 1000, ".", decimals);
+}
+
 }  // namespace drocc

@@ -2,6 +2,7 @@
 
 // How drocc shows times and durations to people.
 
+#include <cstdint>
 #include <string>
 
 #include "absl/time/time.h"
@@ -16,5 +17,9 @@ std::string HumanTime(absl::Time t);
 
 // RFC 3339 in UTC ("2026-11-25T14:03:07Z"), for machine-readable output.
 std::string Rfc3339(absl::Time t);
+
+// An amount in thousandths of a unit, exactly: "12.5", "40.0", "0.125", "-3.25" (at least one
+// decimal, so an amount never reads like a count, at most three). Integer arithmetic only.
+std::string FormatMilli(int64_t milli);
 
 }  // namespace drocc

@@ -28,18 +28,6 @@ nlohmann::json TimeJson(const Timestamp& t) {
 
 std::string TimeText(const Timestamp& t) { return IsSet(t) ? HumanTime(ToTime(t)) : "-"; }
 
-std::string FormatMilli(int64_t milli) {
-  // The magnitude as unsigned, so that int64 min has one too.
-  uint64_t mag =
-      milli < 0 ? uint64_t{0} - static_cast<uint64_t>(milli) : static_cast<uint64_t>(milli);
-  uint64_t frac = mag % 1000;
-  std::string decimals = {static_cast<char>('0' + frac / 100),
-                          static_cast<char>('0' + frac / 10 % 10),
-                          static_cast<char>('0' + frac % 10)};
-  while (decimals.size() > 1 && decimals.back() == '0') decimals.pop_back();
-  return absl::StrCat(milli < 0 ? "-" : "", mag / 1000, ".", decimals);
-}
-
 std::string FormatAmount(int64_t milli, std::string_view resource) {
   if (resource.empty()) return FormatMilli(milli);
   return absl::StrCat(FormatMilli(milli), " ", std::string(resource));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/human.h"
 #include "drocc/v1/job.pb.h"
 #include "drocc/v1/types.pb.h"
 #include "nlohmann/json.hpp"
@@ -34,7 +35,7 @@ class Table {
 // with integer arithmetic only: "12.5", "40.0", "0.125", "-3.25" (at least one decimal, so an
 // amount never reads like a count of GPUs; at most three; trailing zeros beyond the first
 // trimmed).
-std::string FormatMilli(int64_t milli);
+using ::drocc::FormatMilli;  // common/human.h
 // FormatMilli plus the unit: "12.5 gpu-hours".
 std::string FormatAmount(int64_t milli, std::string_view resource);
 std::string FormatAmount(const v1::Amount& a);

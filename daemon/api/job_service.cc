@@ -25,6 +25,20 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Sta
 
 absl::Status Invalid(absl::string_view msg) { return absl::InvalidArgumentError(msg); }
 
+// A PENDING job of `caller` as submitted; the manager resolves its project and time limit.
+queue::Job NewJob(const v1::JobSpec& spec, const auth::Caller& caller, absl::Time now) {
+  queue::Job job;
+  job.spec = FromProto(spec);
+  job.user = caller.user;
+  job.uid = caller.uid;
+  job.gid = caller.gid;
+  job.project = job.spec.project;
+  job.state = queue::JobState::kPending;
+  job.reason = "queued";
+  job.submit_time = now;
+  return job;
+}
+
 }  // namespace
 
 OutputPaths ResolveOutputPaths(const queue::Job& job) {
@@ -97,15 +111,7 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
   if (!caller.ok()) return Done(ctx, caller.status());
   if (absl::Status s = ValidateSubmit(*req, *caller, deps_.limits); !s.ok()) return Done(ctx, s);
 
-  queue::Job job;
-  job.spec = FromProto(req->spec());
-  job.user = caller->user;
-  job.uid = caller->uid;
-  job.gid = caller->gid;
-  job.project = job.spec.project;
-  job.state = queue::JobState::kPending;
-  job.reason = "queued";
-  job.submit_time = deps_.clock->Now();
+  queue::Job job = NewJob(req->spec(), *caller, deps_.clock->Now());
   job.idempotency_key = req->idempotency_key();
 
   auto* reactor = ctx->DefaultReactor();
@@ -132,13 +138,7 @@ grpc::ServerUnaryReactor* JobServiceImpl::EstimateJob(grpc::CallbackServerContex
   if (absl::Status s = ValidateSubmit(as_submit, *caller, deps_.limits); !s.ok()) {
     return Done(ctx, s);
   }
-  queue::Job job;
-  job.spec = FromProto(req->spec());
-  job.user = caller->user;
-  job.uid = caller->uid;
-  job.gid = caller->gid;
-  job.project = job.spec.project;
-  job.submit_time = deps_.clock->Now();
+  queue::Job job = NewJob(req->spec(), *caller, deps_.clock->Now());
   auto* reactor = ctx->DefaultReactor();
   const quota::ResourceCatalog* catalog = &deps_.manager->catalog();
   deps_.manager->Estimate(std::move(job),

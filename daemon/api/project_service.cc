@@ -80,47 +80,50 @@ grpc::ServerUnaryReactor* ProjectServiceImpl::ListMyProjects(grpc::CallbackServe
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ProjectServiceImpl::GetBalance(grpc::CallbackServerContext* ctx,
-                                                         const v1::GetBalanceRequest* req,
-                                                         v1::GetBalanceResponse* resp) {
+grpc::ServerUnaryReactor* ProjectServiceImpl::ReadProjects(grpc::CallbackServerContext* ctx,
+                                                           const char* method, std::string project,
+                                                           bool per_user, ProjectsReader read) {
   auto* reactor = ctx->DefaultReactor();
-  auto caller = deps_.authenticator->Authenticate(*ctx, "/drocc.v1.ProjectService/GetBalance");
+  auto caller = deps_.authenticator->Authenticate(*ctx, method);
   if (!caller.ok()) {
     reactor->Finish(ToGrpc(caller.status()));
     return reactor;
   }
-  deps_.manager->ReadQuota(
-      [this, reactor, req, resp, caller = *caller](const QuotaBook& book, absl::Time now) {
-        auto projects = Projects(*deps_.policy, caller, book, req->project(), false);
-        if (!projects.ok()) return reactor->Finish(ToGrpc(projects.status()));
-        for (const std::string& p : *projects) AddBalances(book, p, now, resp->mutable_balances());
-        reactor->Finish(grpc::Status::OK);
-      });
+  deps_.manager->ReadQuota([this, reactor, caller = *caller, project = std::move(project), per_user,
+                            read = std::move(read)](const QuotaBook& book, absl::Time now) {
+    auto projects = Projects(*deps_.policy, caller, book, project, per_user);
+    reactor->Finish(ToGrpc(projects.ok() ? read(book, now, *projects) : projects.status()));
+  });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* ProjectServiceImpl::GetBalance(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetBalanceRequest* req,
+                                                         v1::GetBalanceResponse* resp) {
+  return ReadProjects(
+      ctx, "/drocc.v1.ProjectService/GetBalance", req->project(), false,
+      [resp](const QuotaBook& book, absl::Time now, const std::vector<std::string>& projects) {
+        for (const std::string& p : projects) {
+          AddBalances(book, p, now, resp->mutable_balances());
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ProjectServiceImpl::ListGrants(grpc::CallbackServerContext* ctx,
                                                          const v1::ListProjectGrantsRequest* req,
                                                          v1::ListProjectGrantsResponse* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  auto caller = deps_.authenticator->Authenticate(*ctx, "/drocc.v1.ProjectService/ListGrants");
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpc(caller.status()));
-    return reactor;
-  }
-  deps_.manager->ReadQuota(
-      [this, reactor, req, resp, caller = *caller](const QuotaBook& book, absl::Time now) {
-        auto projects = Projects(*deps_.policy, caller, book, req->project(), false);
-        if (!projects.ok()) return reactor->Finish(ToGrpc(projects.status()));
-        for (const std::string& p : *projects) {
+  return ReadProjects(
+      ctx, "/drocc.v1.ProjectService/ListGrants", req->project(), false,
+      [req, resp](const QuotaBook& book, absl::Time now, const std::vector<std::string>& projects) {
+        for (const std::string& p : projects) {
           for (const quota::GrantStatus& g : book.ledger().Grants(p, now)) {
             if (!req->include_expired() && g.grant.valid_until <= now) continue;
             ToProto(g, book.catalog(), resp->add_grants());
           }
         }
-        reactor->Finish(grpc::Status::OK);
+        return absl::OkStatus();
       });
-  return reactor;
 }
 
 absl::Status ToUsageQuery(const v1::TimeRange& range, bool per_user, bool per_month,
@@ -139,30 +142,23 @@ absl::Status ToUsageQuery(const v1::TimeRange& range, bool per_user, bool per_mo
 grpc::ServerUnaryReactor* ProjectServiceImpl::GetUsage(grpc::CallbackServerContext* ctx,
                                                        const v1::GetUsageRequest* req,
                                                        v1::GetUsageResponse* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  auto caller = deps_.authenticator->Authenticate(*ctx, "/drocc.v1.ProjectService/GetUsage");
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpc(caller.status()));
-    return reactor;
-  }
   store::UsageQuery query;
   if (absl::Status s = ToUsageQuery(req->range(), req->per_user(), req->per_month(), query);
       !s.ok()) {
+    auto* reactor = ctx->DefaultReactor();
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
-  deps_.manager->ReadQuota([this, reactor, req, resp, caller = *caller, query](
-                               const QuotaBook& book, absl::Time) mutable {
-    auto projects = Projects(*deps_.policy, caller, book, req->project(), req->per_user());
-    if (!projects.ok()) return reactor->Finish(ToGrpc(projects.status()));
-    if (projects->empty()) return reactor->Finish(grpc::Status::OK);
-    query.projects = *std::move(projects);
-    auto rows = deps_.store->QueryUsage(query);
-    if (!rows.ok()) return reactor->Finish(ToGrpc(rows.status()));
-    for (const store::UsageRow& r : *rows) ToProto(r, resp->add_rows());
-    reactor->Finish(grpc::Status::OK);
-  });
-  return reactor;
+  return ReadProjects(ctx, "/drocc.v1.ProjectService/GetUsage", req->project(), req->per_user(),
+                      [this, resp, query](const QuotaBook&, absl::Time,
+                                          const std::vector<std::string>& projects) mutable {
+                        if (projects.empty()) return absl::OkStatus();
+                        query.projects = projects;
+                        auto rows = deps_.store->QueryUsage(query);
+                        if (!rows.ok()) return rows.status();
+                        for (const store::UsageRow& r : *rows) ToProto(r, resp->add_rows());
+                        return absl::OkStatus();
+                      });
 }
 
 }  // namespace drocc::api

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "daemon/api/deps.h"
 #include "drocc/v1/project.grpc.pb.h"
 
@@ -25,6 +29,13 @@ class ProjectServiceImpl final : public v1::ProjectService::CallbackService {
                                      v1::GetUsageResponse* resp) override;
 
  private:
+  // Authenticates, then runs `read` on the manager's worker with the projects the request
+  // covers and the caller may see (Policy::CheckProjectView); answers with its status.
+  using ProjectsReader = std::function<absl::Status(const manager::QuotaBook&, absl::Time now,
+                                                    const std::vector<std::string>& projects)>;
+  grpc::ServerUnaryReactor* ReadProjects(grpc::CallbackServerContext* ctx, const char* method,
+                                         std::string project, bool per_user, ProjectsReader read);
+
   ApiDeps deps_;
 };
 

@@ -1,5 +1,7 @@
 #include "daemon/quota/amount.h"
 
+#include "common/human.h"
+
 #include <cctype>
 
 #include "absl/status/status.h"
@@ -35,18 +37,7 @@ std::optional<MilliUnits> CheckedSub(MilliUnits a, MilliUnits b) {
   return MilliUnits::FromMilli(r);
 }
 
-std::string FormatMilli(MilliUnits a) {
-  int64_t m = a.milli();
-  // Work on the magnitude as unsigned so that int64 min has a magnitude too.
-  uint64_t mag = m < 0 ? uint64_t{0} - static_cast<uint64_t>(m) : static_cast<uint64_t>(m);
-  uint64_t whole = mag / 1000;
-  uint64_t frac = mag % 1000;
-  std::string digits = {static_cast<char>('0' + frac / 100),
-                        static_cast<char>('0' + frac / 10 % 10),
-                        static_cast<char>('0' + frac % 10)};
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  return absl::StrCat(m < 0 ? "-" : "", whole, ".", digits);
-}
+std::string FormatMilli(MilliUnits a) { return ::drocc::FormatMilli(a.milli()); }
 
 std::string FormatAmount(MilliUnits a, std::string_view unit) {
   return absl::StrCat(FormatMilli(a), " ", std::string(unit));
