@@ -5,7 +5,8 @@
 # elapsed time; a second one whose time limit exceeds what is left waits with the budget
 # reason and runs once the first has settled; a job beyond every grant is REJECTED with the
 # numbers; `drocc usage -o csv` shows the charge. carol cannot create grants and cannot see
-# another project. Every admin action, allowed or refused, is in the audit log.
+# another project. Every admin action, allowed or refused, is in the audit log. droccd killed
+# while a job runs keeps its reservation and settles it exactly once (acceptance 4).
 E2E_NO_DEFAULT_PROJECT=1
 . "$(dirname "$0")/lib.sh"
 start_droccd
@@ -121,6 +122,30 @@ out=$(as carol drocc admin audit 2>&1) && fail "carol read the audit log"
 as dana drocc admin member update acme-vision carol --role manager >/dev/null
 as carol drocc usage --per-user -o csv | grep -q "^acme-vision,carol," ||
   fail "a manager does not see usage per user"
+
+# Acceptance 4 on the real cluster: droccd is killed between admission and the job's end; the
+# reservation survives the restart and the job is settled exactly once.
+write_script carol restart.sbatch <<'JOB'
+#!/bin/bash
+#SBATCH --gpus-per-node=1
+#SBATCH -t 30
+sleep 8
+JOB
+gpu() { as carol drocc balance -p acme-vision -o json | jq -r ".[] | select(.resource == \"gpu-hours\") | .$1"; }
+charged_before=$(gpu charged_milli)
+id=$(submit carol restart.sbatch)
+wait_state carol "$id" 60 RUNNING
+stop_droccd KILL
+start_droccd
+assert_eq "$(gpu reserved_milli)" 500 "reserved after a restart (1 GPU for 30 minutes)"
+wait_state carol "$id" 60 COMPLETED
+charged_job=$(as carol drocc show "$id" -o json | jq -r '.charged_milli["gpu-hours"]')
+stop_droccd TERM
+start_droccd
+assert_eq "$(gpu charged_milli)" "$((charged_before + charged_job))" "charged after the job and two restarts"
+assert_eq "$(gpu reserved_milli)" 0 "reserved after the job settled"
+assert_eq "$(sqlite3 "$T/droccd.db" "SELECT count(*), sum(milli) FROM charges WHERE job_id = $id")" \
+  "1|$charged_job" "charge rows of the job"
 
 audit=$(as dana drocc admin audit -o json) || fail "dana cannot read the audit log"
 jq -e '.[] | select(.action == "CreateGrant" and .user == "dana" and .ok == true)' \
