@@ -176,6 +176,15 @@ void JobManager::Submit(Job job, store::Store::InsertCallback done) {
 }
 
 void JobManager::DoSubmit(Job job, store::Store::InsertCallback done) {
+  // A retry of a submission droccd already stored gets that job, whatever the checks below
+  // would say now (the first one may be what fills the pending-job limit).
+  if (!job.idempotency_key.empty()) {
+    absl::StatusOr<std::optional<Job>> earlier = store_->FindJobByKey(job.uid, job.idempotency_key);
+    if (!earlier.ok()) return done(earlier.status());
+    if (earlier->has_value()) {
+      return done(store::InsertResult{.job = **std::move(earlier), .created = false});
+    }
+  }
   if (absl::Status s = quota_.ResolveSubmission(job); !s.ok()) return done(s);
   absl::StatusOr<std::optional<std::string>> reject = quota_.CheckSubmission(job, clock_->Now());
   if (!reject.ok()) return done(reject.status());

@@ -68,6 +68,15 @@ absl::StatusOr<queue::Job> InMemoryStore::GetJob(queue::JobId id, bool with_even
   return with_events ? it->second : WithoutEvents(it->second);
 }
 
+absl::StatusOr<std::optional<queue::Job>> InMemoryStore::FindJobByKey(uint32_t uid,
+                                                                      const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (key.empty()) return std::nullopt;
+  auto it = by_key_.find({uid, key});
+  if (it == by_key_.end()) return std::nullopt;
+  return WithoutEvents(jobs_.at(it->second));
+}
+
 absl::StatusOr<std::vector<queue::Job>> InMemoryStore::ListJobs(const JobFilter& filter) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<queue::Job> jobs;

@@ -103,6 +103,8 @@ absl::StatusOr<std::vector<queue::JobEvent>> SelectEvents(Connection& conn, queu
   }
 }
 
+}  // namespace
+
 absl::StatusOr<std::optional<Job>> FindByIdempotencyKey(Connection& conn, uint32_t uid,
                                                         const std::string& key) {
   // `idempotency_key <> ''` lets SQLite use the partial unique index.
@@ -115,8 +117,6 @@ absl::StatusOr<std::optional<Job>> FindByIdempotencyKey(Connection& conn, uint32
   if (!found) return std::nullopt;
   return ReadJob(find, /*with_script=*/true);
 }
-
-}  // namespace
 
 const std::string& ActiveStatesSql() {
   static const std::string* const kStates = [] {

@@ -34,6 +34,9 @@ absl::Status PutSettingRow(Connection& conn, const std::string& key, const std::
 
 // The reads of Store, same contracts. SelectJob makes two queries when with_events: run it
 // in a read transaction for a consistent answer.
+// The job of `uid` submitted with idempotency key `key` (not empty), with its script.
+absl::StatusOr<std::optional<queue::Job>> FindByIdempotencyKey(Connection& conn, uint32_t uid,
+                                                               const std::string& key);
 absl::StatusOr<queue::Job> SelectJob(Connection& conn, queue::JobId id, bool with_events);
 absl::StatusOr<std::vector<queue::Job>> SelectJobs(Connection& conn, const JobFilter& filter);
 absl::StatusOr<std::vector<queue::Job>> SelectActiveJobs(Connection& conn);

@@ -271,6 +271,12 @@ absl::StatusOr<queue::Job> SqliteStore::GetJob(queue::JobId id, bool with_events
   });
 }
 
+absl::StatusOr<std::optional<queue::Job>> SqliteStore::FindJobByKey(uint32_t uid,
+                                                                    const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  return Read([&](Connection& conn) { return FindByIdempotencyKey(conn, uid, key); });
+}
+
 absl::StatusOr<std::vector<queue::Job>> SqliteStore::ListJobs(const JobFilter& filter) {
   return Read([&](Connection& conn) { return SelectJobs(conn, filter); });
 }

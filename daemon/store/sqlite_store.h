@@ -88,6 +88,8 @@ class SqliteStore final : public Store {
   void PutSetting(std::string key, std::string value, DoneCallback done) override;
 
   absl::StatusOr<queue::Job> GetJob(queue::JobId id, bool with_events) override;
+  absl::StatusOr<std::optional<queue::Job>> FindJobByKey(uint32_t uid,
+                                                         const std::string& key) override;
   absl::StatusOr<std::vector<queue::Job>> ListJobs(const JobFilter& filter) override;
   absl::StatusOr<std::vector<queue::Job>> ListActiveJobs() override;
   absl::StatusOr<std::optional<std::string>> GetSetting(const std::string& key) override;

@@ -148,6 +148,9 @@ class Store {
 
   // NOT_FOUND for an unknown id. Events are filled in when with_events.
   virtual absl::StatusOr<queue::Job> GetJob(queue::JobId id, bool with_events) = 0;
+  // The job `uid` submitted with idempotency key `key`, or nullopt (also for an empty key).
+  virtual absl::StatusOr<std::optional<queue::Job>> FindJobByKey(uint32_t uid,
+                                                                 const std::string& key) = 0;
   // Newest first; spec.script left empty to keep listings small.
   virtual absl::StatusOr<std::vector<queue::Job>> ListJobs(const JobFilter& filter) = 0;
   // Every job not in a terminal state, oldest first, with its spec.

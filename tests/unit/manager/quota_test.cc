@@ -230,6 +230,23 @@ TEST_F(QuotaManagerTest, ProjectLimitsHoldJobsWithTheReason) {
   EXPECT_EQ(too_big->job.state, JobState::kRejected);
 }
 
+TEST_F(QuotaManagerTest, ARetryAtThePendingLimitGetsTheFirstJobBack) {
+  Model(100000, {.project = "sme-ai", .max_pending_jobs = 1});
+  Restart();
+  Job job = MakeJob(1, 60);
+  job.idempotency_key = "k1";
+  auto first = Submit(job);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->created);
+  auto retry = Submit(job);  // the first fills the limit, yet its retry is not refused
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_FALSE(retry->created);
+  EXPECT_EQ(retry->job.id, first->job.id);
+  Job another = MakeJob(1, 60);
+  another.idempotency_key = "k2";
+  EXPECT_EQ(Submit(another).status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST_F(QuotaManagerTest, CancelBeforeStartReleasesTheReservationWithoutACharge) {
   Model(2000);
   Restart();

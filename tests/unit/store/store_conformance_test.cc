@@ -182,6 +182,19 @@ TYPED_TEST(StoreTest, IdempotentInsertReturnsTheSameJob) {
   EXPECT_NE(no_key_1.id, no_key_2.id);
   EXPECT_THAT(this->Ids({}), ElementsAre(4, 3, 2, 1));
   EXPECT_THAT(this->Get(first.id).events, ::testing::SizeIs(1));
+
+  // FindJobByKey finds the first job by (uid, key), and nothing else.
+  auto found = this->store_->FindJobByKey(1000, "retry-key");
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, first.id);
+  EXPECT_EQ((*found)->spec.script, first.spec.script);
+  for (auto [uid, key] :
+       {std::pair<uint32_t, std::string>{1002, "retry-key"}, {1000, "other-key"}, {1000, ""}}) {
+    auto none = this->store_->FindJobByKey(uid, key);
+    ASSERT_TRUE(none.ok()) << none.status();
+    EXPECT_FALSE(none->has_value()) << uid << " " << key;
+  }
 }
 
 TYPED_TEST(StoreTest, UpdateWritesOnlyTheFieldsItSets) {
