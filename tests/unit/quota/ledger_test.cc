@@ -374,6 +374,74 @@ TEST_F(LedgerTest, AddGrantValidates) {
   EXPECT_TRUE(ledger_.Grants("nobody", clock_.Now()).empty());
 }
 
+TEST_F(LedgerTest, UpdateGrantKeepsWhatWasChargedAndReordersTheDraws) {
+  AddGpuGrant(1, "100", Day(2026, 1, 1), Day(2026, 12, 1));
+  AddGpuGrant(2, "100", Day(2026, 1, 1), Day(2026, 9, 1));
+  ASSERT_TRUE(ledger_.Reserve(7, "ml", Gpu("30"), clock_.Now()).ok());
+  ASSERT_TRUE(SettleRun(7, "30", absl::Hours(1)).ok());  // from grant 2, which ends first
+  EXPECT_EQ(ledger_.Grants("ml", clock_.Now())[0].charged, U("30"));
+  // Ending grant 1 earlier than grant 2 makes it the first to draw from.
+  Grant g1 = GpuGrant(1, "150", Day(2026, 1, 1), Day(2026, 6, 1));
+  ASSERT_TRUE(ledger_.UpdateGrant(g1).ok());
+  ASSERT_TRUE(ledger_.Reserve(8, "ml", Gpu("10"), clock_.Now()).ok());
+  auto s = SettleRun(8, "10", absl::Hours(1));
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->draws.size(), 1u);
+  EXPECT_EQ(s->draws[0].grant, 1u);
+  EXPECT_EQ(Gpus().granted, U("250"));
+  // Not below what it was charged; not to another project or resource; not unknown.
+  Grant g2 = GpuGrant(2, "20", Day(2026, 1, 1), Day(2026, 9, 1));
+  EXPECT_EQ(ledger_.UpdateGrant(g2).code(), absl::StatusCode::kInvalidArgument);
+  Grant moved = GpuGrant(2, "100", Day(2026, 1, 1), Day(2026, 9, 1), "other");
+  EXPECT_EQ(ledger_.UpdateGrant(moved).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_.UpdateGrant(GpuGrant(9, "1", Day(2026, 1, 1), Day(2026, 9, 1))).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, RemoveGrantOnlyWhenNeverCharged) {
+  AddGpuGrant(1, "100", Day(2026, 1, 1), Day(2026, 12, 1));
+  AddGpuGrant(2, "50", Day(2026, 1, 1), Day(2026, 9, 1));
+  AddGpuGrant(3, "10", Day(2026, 1, 1), Day(2026, 10, 1));
+  ASSERT_TRUE(ledger_.Reserve(7, "ml", Gpu("5"), clock_.Now()).ok());
+  ASSERT_TRUE(SettleRun(7, "5", absl::Hours(1)).ok());  // grant 2 pays
+  EXPECT_EQ(ledger_.RemoveGrant(2).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(ledger_.RemoveGrant(1).ok());
+  EXPECT_EQ(ledger_.FindGrant(1), nullptr);
+  EXPECT_EQ(ledger_.RemoveGrant(1).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Gpus().granted, U("60"));
+  // The remaining grants still draw in order after the removal moved them.
+  ASSERT_TRUE(ledger_.Reserve(8, "ml", Gpu("50"), clock_.Now()).ok());
+  auto s = SettleRun(8, "50", absl::Hours(1));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->overdraft[kGpuHours], U("0"));
+  EXPECT_EQ(Gpus().charged, U("55"));
+  EXPECT_EQ(Gpus().available, U("5"));
+}
+
+TEST_F(LedgerTest, RestoreRebuildsWhatAStoreRecorded) {
+  AddGpuGrant(1, "100", Day(2026, 1, 1), Day(2026, 12, 1));
+  ASSERT_TRUE(ledger_.RestoreCharge(1, U("30")).ok());
+  EXPECT_EQ(ledger_.RestoreCharge(9, U("1")).code(), absl::StatusCode::kNotFound);
+  ledger_.RestoreOverdraft("ml", kGpuHours, U("2"));
+  // A reservation made earlier is restored even beyond what is available today.
+  ASSERT_TRUE(ledger_.RestoreReservation({.job = 7, .project = "ml", .amount = Gpu("90")}).ok());
+  EXPECT_EQ(ledger_.RestoreReservation({.job = 7, .project = "ml", .amount = Gpu("1")}).code(),
+            absl::StatusCode::kAlreadyExists);
+  ResourceBalance b = Gpus();
+  EXPECT_EQ(b.charged, U("30"));
+  EXPECT_EQ(b.reserved, U("90"));
+  EXPECT_EQ(b.available, MilliUnits::Zero());
+  EXPECT_EQ(b.overdraft, U("2"));
+  EXPECT_EQ(b.holders, 1u);
+  // ... and settles like any other.
+  auto s = SettleRun(7, "10", absl::Hours(1));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Gpus().charged, U("40"));
+  EXPECT_EQ(Gpus().reserved, MilliUnits::Zero());
+  ledger_.ForgetSettlement(7);
+  EXPECT_EQ(ledger_.FindSettlement(7), nullptr);
+}
+
 }  // namespace
 }  // namespace drocc::quota
 
