@@ -2,9 +2,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "daemon/api/admin_service.h"
 #include "daemon/api/convert.h"
 #include "daemon/api/quota_convert.h"
+#include "daemon/auth/users.h"
 
 namespace drocc::api {
 namespace {
@@ -19,6 +21,15 @@ using manager::QuotaRequest;
 
 std::vector<std::string> Paths(const google::protobuf::FieldMask& mask) {
   return {mask.paths().begin(), mask.paths().end()};
+}
+
+// Members and per-user limits name Unix users: a typo must not create a membership nobody has.
+absl::Status CheckUser(const std::string& user) {
+  if (user.empty()) return absl::OkStatus();
+  if (auth::LookupUserByName(user).ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("there is no user \"", user,
+                   "\" on the droccd host; check the name (getent passwd ", user, ")"));
 }
 
 template <typename T>
@@ -198,7 +209,10 @@ grpc::ServerUnaryReactor* AdminServiceImpl::AddMember(grpc::CallbackServerContex
   return Change(
       ctx, "AddMember", *req,
       absl::StrCat("member ", req->member().user(), " of project ", req->member().project()),
-      [req] { return Request(QuotaOp::kCreate, FromProto(req->member())); },
+      [req]() -> absl::StatusOr<QuotaRequest> {
+        RETURN_IF_ERROR(CheckUser(req->member().user()));
+        return Request(QuotaOp::kCreate, FromProto(req->member()));
+      },
       FillWith<quota::Member>(resp));
 }
 
@@ -316,7 +330,10 @@ grpc::ServerUnaryReactor* AdminServiceImpl::SetLimit(grpc::CallbackServerContext
   if (!req->limit().user().empty()) absl::StrAppend(&target, " user ", req->limit().user());
   return Change(
       ctx, "SetLimit", *req, std::move(target),
-      [req] { return Request(QuotaOp::kCreate, FromProto(req->limit())); },
+      [req]() -> absl::StatusOr<QuotaRequest> {
+        RETURN_IF_ERROR(CheckUser(req->limit().user()));
+        return Request(QuotaOp::kCreate, FromProto(req->limit()));
+      },
       FillWith<quota::Limit>(resp));
 }
 

@@ -27,6 +27,8 @@ out=$(as dana drocc admin grant create acme-vision 5 --resource bogus-hours 2>&1
 assert_contains "$out" "gpu-hours" "grant in an unknown resource (lists the known ones)"
 out=$(as dana drocc admin project create acme-x --account no-such-account 2>&1) &&
   fail "a project of an unknown account was accepted"
+out=$(as dana drocc admin member add acme-vision no-such-user 2>&1) && fail "a member that is no user was added"
+assert_contains "$out" 'no user "no-such-user"' "adding a user that does not exist"
 assert_eq "$(as dana drocc admin grant list acme-vision -o json | jq length)" 1 "grants after refused creates"
 # Another project carol is not in.
 as dana drocc admin project create acme-other --account acme >/dev/null
