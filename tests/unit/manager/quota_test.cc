@@ -354,7 +354,9 @@ TEST_F(QuotaManagerTest, SixtyFourConcurrentSubmitsAdmitExactlyWhatTheBudgetPays
   }
   ASSERT_EQ(count(JobState::kCompleted), static_cast<size_t>(kFits));
   int64_t sum_of_jobs = 0;
-  for (const Job& j : *store_->ListJobs({.states = {JobState::kCompleted}, .limit = 0})) {
+  auto completed = store_->ListJobs({.states = {JobState::kCompleted}, .limit = 0});
+  ASSERT_TRUE(completed.ok()) << completed.status();
+  for (const Job& j : *completed) {
     sum_of_jobs += j.charged.at("gpu-hours");
   }
   EXPECT_EQ(sum_of_jobs, expected);
