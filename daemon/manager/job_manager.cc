@@ -196,14 +196,14 @@ void JobManager::DoSubmit(Job job, store::Store::InsertCallback done) {
     return store_->InsertJob(std::move(job), std::move(done));
   }
   // Counted against the pending-job limit from now on, not only once stored.
-  quota_.AddInFlight(job);
-  Job counted = Slim(job);
+  quota_.AddInFlight(job.project, job.user);
+  std::pair<std::string, std::string> counted(job.project, job.user);
   store_->InsertJob(std::move(job), [this, counted = std::move(counted), done = std::move(done)](
                                         absl::StatusOr<store::InsertResult> result) {
     std::optional<Job> stored;
     if (result.ok() && result->created) stored = Slim(result->job);
     Post([this, counted, stored] {
-      quota_.ForgetInFlight(counted);
+      quota_.ForgetInFlight(counted.first, counted.second);
       if (stored) OnSubmitted(*stored);
     });
     done(std::move(result));
@@ -234,9 +234,6 @@ void JobManager::Estimate(Job job, EstimateCallback done) {
     } else if (options_.max_jobs_in_slurm != 0 && JobsInSlurm() >= options_.max_jobs_in_slurm) {
       blocked = absl::StrCat("cluster full: ", JobsInSlurm(), " of ", options_.max_jobs_in_slurm,
                              " drocc jobs in Slurm");
-    } else if (quota_.pending_count() > 0) {
-      blocked =
-          absl::StrCat(quota_.pending_count(), " jobs are pending before it; fair share decides");
     }
     done(quota_.Estimate(job, InSlurm(), clock_->Now(), std::move(blocked)));
   });

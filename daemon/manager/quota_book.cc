@@ -566,15 +566,15 @@ quota::PendingJob QuotaBook::MakePending(const queue::Job& job) const {
   return p;
 }
 
-void QuotaBook::AddInFlight(const queue::Job& job) {
-  ++pending_count_[job.project];
-  ++user_pending_count_[std::pair(job.project, job.user)];
+void QuotaBook::AddInFlight(const std::string& project, const std::string& user) {
+  ++pending_count_[project];
+  ++user_pending_count_[std::pair(project, user)];
 }
 
-void QuotaBook::ForgetInFlight(const queue::Job& job) {
-  auto pc = pending_count_.find(job.project);
+void QuotaBook::ForgetInFlight(const std::string& project, const std::string& user) {
+  auto pc = pending_count_.find(project);
   if (pc != pending_count_.end() && pc->second > 0 && --pc->second == 0) pending_count_.erase(pc);
-  auto uc = user_pending_count_.find(std::pair(job.project, job.user));
+  auto uc = user_pending_count_.find(std::pair(project, user));
   if (uc != user_pending_count_.end() && uc->second > 0 && --uc->second == 0) {
     user_pending_count_.erase(uc);
   }
@@ -615,18 +615,14 @@ void QuotaBook::AddPending(const queue::Job& job) {
     v.insert(v.begin() + static_cast<ptrdiff_t>(i), MakePending(job));
     pending_meta_.insert(pending_meta_.begin() + static_cast<ptrdiff_t>(i), meta);
   }
-  AddInFlight(job);
+  AddInFlight(job.project, job.user);
 }
 
 void QuotaBook::RemovePending(queue::JobId id) {
-  const size_t i = PendingSlot(id);
-  if (i == snapshot_.pending.size() || snapshot_.pending[i].id != id || pending_meta_[i].removed) {
-    return;
-  }
-  queue::Job key;
-  key.project = names_[pending_meta_[i].project];
-  key.user = names_[pending_meta_[i].user];
-  ForgetInFlight(key);
+  const quota::PendingJob* job = FindPending(id);
+  if (job == nullptr) return;
+  const size_t i = static_cast<size_t>(job - snapshot_.pending.data());
+  ForgetInFlight(names_[pending_meta_[i].project], names_[pending_meta_[i].user]);
   pending_meta_[i].removed = true;
   ++removed_;
 }

@@ -131,8 +131,8 @@ class QuotaBook {
   size_t pending_count() const { return snapshot_.pending.size() - removed_; }
   // A submission accepted but not yet stored: counted against the pending-job limit until
   // AddPending / ForgetInFlight.
-  void AddInFlight(const queue::Job& job);
-  void ForgetInFlight(const queue::Job& job);
+  void AddInFlight(const std::string& project, const std::string& user);
+  void ForgetInFlight(const std::string& project, const std::string& user);
 
   // One admission pass (quota::PlanAdmission) over the pending jobs. `in_slurm` are the
   // admitted and running jobs (their resources count against limits).
