@@ -1,6 +1,7 @@
 // Checkpointer: creation, registration, Save (the commit protocol) and retention.
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <utility>
 
@@ -56,8 +57,9 @@ absl::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Create(CheckpointOpt
   if (options.keep_last < 0) {
     return absl::InvalidArgumentError("CheckpointOptions.keep_last must be >= 0 (0 keeps all)");
   }
-  if (options.async || !options.node_local_directory.empty() || options.handle_signals ||
-      options.report_to_daemon) {
+  if (options.async || options.async_buffer_bytes != 0 ||
+      options.when_busy != CheckpointOptions::WhenBusy::kWait ||
+      !options.node_local_directory.empty() || options.handle_signals || options.report_to_daemon) {
     return absl::UnimplementedError(
         "asynchronous saves, the node-local tier, signal handling and reporting to droccd are "
         "not implemented yet; leave those CheckpointOptions at their defaults");
@@ -125,6 +127,8 @@ absl::Status Checkpointer::RegisterCallback(std::string name, SaveFn save, LoadF
                    .load = std::move(load)});
 }
 
+absl::Status Checkpointer::Wait() { return absl::OkStatus(); }
+
 // ---- Save -------------------------------------------------------------------------------
 
 namespace {
@@ -143,6 +147,7 @@ json ShardReport(const absl::StatusOr<json>& written) {
 
 absl::Status Checkpointer::Save(int64_t step) {
   Communicator& comm = *comm_;
+  const auto started = std::chrono::steady_clock::now();
   // Agree on the step first: a rank returning early alone would leave the others waiting.
   const int64_t mine = std::max<int64_t>(step, -1);
   const int64_t max_step = -comm.AllReduceMin(-mine);
@@ -221,6 +226,7 @@ absl::Status Checkpointer::Save(int64_t step) {
   // 3. Rank 0 checks the reports, then commits: the manifest appears atomically, after every
   //    shard it names is durable.
   absl::Status committed;
+  uint64_t committed_bytes = 0;
   if (comm.Rank() == 0) {
     committed = [&]() -> absl::Status {
       Manifest m{.step = step, .world_size = comm.Size()};
@@ -276,7 +282,10 @@ absl::Status Checkpointer::Save(int64_t step) {
       }
       // The shards' directory entries must be durable before the manifest that names them.
       RETURN_IF_ERROR(checkpoint::FsyncDir(dir));
-      return checkpoint::WriteFileAtomically(manifest_path, checkpoint::EncodeManifest(m));
+      const std::string encoded = checkpoint::EncodeManifest(m);
+      committed_bytes = encoded.size();
+      for (const ShardEntry& sh : m.shards) committed_bytes += sh.bytes;
+      return checkpoint::WriteFileAtomically(manifest_path, encoded);
     }();
   }
   committed = Agree(comm, committed);
@@ -284,7 +293,18 @@ absl::Status Checkpointer::Save(int64_t step) {
     return absl::Status(committed.code(), absl::StrCat("checkpoint of step ", step,
                                                        " not written: ", committed.message()));
   }
-  if (comm.Rank() == 0) ApplyRetention(step);
+  if (comm.Rank() == 0) {
+    ApplyRetention(step);
+    if (options_.on_commit) {
+      options_.on_commit(
+          {.step = step,
+           .bytes = committed_bytes,
+           .seconds =
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+           .path = dir,
+           .ranks = comm.Size()});
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -30,6 +30,15 @@ namespace checkpoint {
 struct Manifest;
 }
 
+// What a committed checkpoint was; passed to CheckpointOptions::on_commit.
+struct CommitInfo {
+  int64_t step = -1;
+  uint64_t bytes = 0;  // all shards of all ranks (and the manifest)
+  double seconds = 0;  // from the Save call to the commit in `directory`
+  std::string path;    // <directory>/ckpt-<step>
+  int ranks = 0;       // how many ranks wrote it
+};
+
 struct CheckpointOptions {
   // Shared directory that holds the checkpoints (ckpt-<step>/...). Created if missing.
   std::string directory;
@@ -37,12 +46,26 @@ struct CheckpointOptions {
   // newer one has committed. 0 keeps all.
   int keep_last = 3;
 
+  // Asynchronous mode: Save copies the registered state into a host buffer and returns; a
+  // background thread writes and commits it. "Latest" moves only once it is durable.
+  bool async = false;
+  // Bound on the host buffer of asynchronous mode, in bytes; 0 sizes it to the registered
+  // state. Save fails with ResourceExhausted (and commits nothing) if the state does not fit.
+  uint64_t async_buffer_bytes = 0;
+  // What an asynchronous Save does while the previous one is still being written.
+  enum class WhenBusy { kWait, kSkip };
+  WhenBusy when_busy = WhenBusy::kWait;
+  // Optional node-local tier (e.g. $TMPDIR): shards are written there first and flushed to
+  // `directory` in the background.
+  std::string node_local_directory;
+  // Called on rank 0 after each checkpoint has committed in `directory`, from the thread
+  // that committed it. Must not call back into the Checkpointer.
+  std::function<void(const CommitInfo&)> on_commit;
+
   // Not yet (later steps of issue 5). Create() refuses a value other than the default, so a
   // program written for them fails loudly instead of silently running without.
-  bool async = false;                // copy state to memory, write in the background
-  std::string node_local_directory;  // node-local tier, flushed to `directory` later
-  bool handle_signals = false;       // Slurm --signal: final checkpoint, then requeue
-  bool report_to_daemon = false;     // report each checkpoint to droccd (RuntimeService)
+  bool handle_signals = false;    // Slurm --signal: final checkpoint, then requeue
+  bool report_to_daemon = false;  // report each checkpoint to droccd (RuntimeService)
 };
 
 // What Restore() did.
@@ -85,6 +108,10 @@ class Checkpointer {
   // once it is committed (durable and the newest), then applies retention. On error nothing
   // new is visible and the previous checkpoints are intact; every rank returns the same status.
   absl::Status Save(int64_t step);
+
+  // Waits until no save is in flight and returns the status of the last one (OK when none).
+  // In synchronous mode there is never one in flight. Collective.
+  absl::Status Wait();
 
   // Loads the newest complete and verified checkpoint into the registered state, passing
   // over (and reporting) any newer one that is incomplete or corrupt. Every rank returns the
