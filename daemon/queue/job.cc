@@ -90,9 +90,12 @@ absl::Status ApplyUpdate(const JobUpdate& u, Job& job) {
         "job ", job.id, " is ", JobStateName(job.state), ", not ", JobStateName(u.from)));
   }
   if (absl::Status s = CheckTransition(u.from, u.to); !s.ok()) return s;
-  if (!u.charges.empty() && (u.to == u.from || !IsTerminal(u.to))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "job ", job.id, ": charges may only be written with the transition to an end state"));
+  if (!u.charges.empty() &&
+      (u.to == u.from || !(IsTerminal(u.to) || u.to == JobState::kRequeued))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job ", job.id,
+                     ": charges may only be written with the transition to an end state or "
+                     "to REQUEUED"));
   }
   if (u.to != u.from) {
     job.state = u.to;

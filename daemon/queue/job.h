@@ -98,6 +98,17 @@ struct ChargeRecord {
   bool operator==(const ChargeRecord&) const = default;
 };
 
+// One checkpoint the job's runtime library reported (RuntimeService.ReportCheckpoint).
+struct CheckpointRecord {
+  int64_t step = 0;
+  uint64_t bytes = 0;
+  absl::Duration duration;                 // how long the save took
+  absl::Time time = absl::InfinitePast();  // when droccd received the report
+  std::string path;                        // the checkpoint's directory, as the job named it
+  uint32_t ranks = 0;
+  bool operator==(const CheckpointRecord&) const = default;
+};
+
 // A job as droccd stores it. Unset times are absl::InfinitePast().
 struct Job {
   JobId id = 0;
@@ -120,6 +131,8 @@ struct Job {
   AmountMap reserved;            // escrow held while admitted (empty once settled or released)
   AmountMap charged;             // actual usage once settled, overdraft included
   std::vector<JobEvent> events;  // filled by Store::GetJob only
+  // Filled by Store::GetJob(with_events) only: the newest kMaxCheckpointsKept, oldest first.
+  std::vector<CheckpointRecord> checkpoints;
 };
 
 // A change to one job, applied atomically by the Store and only while the job is still in
@@ -143,10 +156,13 @@ struct JobUpdate {
   std::optional<AmountMap> charged;   // replaces Job::charged
   // Rows appended to the charges table (the settlement's draws), stamped with the job's
   // project and user and with `end_time` (else `at`). Only with a transition to a terminal
-  // state: a settlement is written exactly once, by the update that wins the
-  // compare-and-set.
+  // state, or to REQUEUED (the run that ended is charged, the next one reserved again): a
+  // settlement is written exactly once, by the update that wins the compare-and-set.
   std::vector<ChargeRecord> charges;
 };
+
+// How many checkpoint reports a job keeps (the oldest are dropped beyond).
+inline constexpr size_t kMaxCheckpointsKept = 1000;
 
 // Applies `u` to `job` in memory, with the same rules as the Store (CheckTransition, the
 // compare-and-set on `from`, the event). Stores and tests share it.

@@ -11,10 +11,11 @@ absl::Status NotFound(queue::JobId id) {
   return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
 }
 
-// What a listing or an insert answers: events only come from GetJob.
+// What a listing or an insert answers: events and checkpoints only come from GetJob.
 queue::Job WithoutEvents(const queue::Job& stored) {
   queue::Job job = stored;
   job.events.clear();
+  job.checkpoints.clear();
   return job;
 }
 
@@ -43,7 +44,8 @@ absl::Status InMemoryStore::Update(const queue::JobUpdate& u) {
   // On a copy, so that a refused update changes nothing.
   queue::Job job = it->second;
   if (absl::Status s = queue::ApplyUpdate(u, job); !s.ok()) return s;
-  // ApplyUpdate allowed charges only with the transition to an end state this update won.
+  // ApplyUpdate allowed charges only with the transition (to an end state or REQUEUED) this
+  // update won.
   for (const queue::ChargeRecord& c : u.charges) {
     charges_.push_back({job.id, c, job.project, job.user, u.end_time.value_or(u.at)});
   }
@@ -59,6 +61,25 @@ void InMemoryStore::PutSetting(std::string key, std::string value, DoneCallback 
     settings_[std::move(key)] = std::move(value);
   }
   done(absl::OkStatus());
+}
+
+void InMemoryStore::AppendCheckpoint(queue::JobId id, queue::CheckpointRecord checkpoint,
+                                     DoneCallback done) {
+  absl::Status status;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) {
+      status = NotFound(id);
+    } else {
+      std::vector<queue::CheckpointRecord>& list = it->second.checkpoints;
+      list.push_back(std::move(checkpoint));
+      if (list.size() > queue::kMaxCheckpointsKept) {
+        list.erase(list.begin(), list.end() - queue::kMaxCheckpointsKept);
+      }
+    }
+  }
+  done(status);
 }
 
 absl::StatusOr<queue::Job> InMemoryStore::GetJob(queue::JobId id, bool with_events) {

@@ -103,7 +103,53 @@ absl::StatusOr<std::vector<queue::JobEvent>> SelectEvents(Connection& conn, queu
   }
 }
 
+absl::StatusOr<std::vector<queue::CheckpointRecord>> SelectCheckpoints(Connection& conn,
+                                                                       queue::JobId id) {
+  ASSIGN_OR_RETURN(Statement stmt,
+                   conn.Prepare("SELECT step, bytes, duration_us, time, path, ranks FROM "
+                                "checkpoints WHERE job_id = ?1 ORDER BY seq"));
+  stmt.Bind(1, static_cast<int64_t>(id));
+  std::vector<queue::CheckpointRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    out.push_back({.step = stmt.Int(0),
+                   .bytes = static_cast<uint64_t>(stmt.Int(1)),
+                   .duration = absl::Microseconds(stmt.Int(2)),
+                   .time = stmt.Time(3),
+                   .path = stmt.Text(4),
+                   .ranks = static_cast<uint32_t>(stmt.Int(5))});
+  }
+}
+
 }  // namespace
+
+absl::Status InsertCheckpointRow(Connection& conn, queue::JobId id,
+                                 const queue::CheckpointRecord& c) {
+  {
+    ASSIGN_OR_RETURN(Statement exists, conn.Prepare("SELECT 1 FROM jobs WHERE id = ?1"));
+    exists.Bind(1, static_cast<int64_t>(id));
+    ASSIGN_OR_RETURN(bool found, exists.Step());
+    if (!found) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
+  }
+  ASSIGN_OR_RETURN(Statement insert, conn.Prepare(R"sql(
+      INSERT INTO checkpoints (job_id, seq, step, bytes, duration_us, time, path, ranks)
+      SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 FROM checkpoints
+      WHERE job_id = ?1)sql"));
+  insert.Bind(1, static_cast<int64_t>(id))
+      .Bind(2, c.step)
+      .Bind(3, static_cast<int64_t>(c.bytes))
+      .Bind(4, absl::ToInt64Microseconds(c.duration))
+      .BindTime(5, c.time)
+      .Bind(6, c.path)
+      .Bind(7, int64_t{c.ranks});
+  RETURN_IF_ERROR(insert.Run());
+  ASSIGN_OR_RETURN(Statement trim, conn.Prepare(R"sql(
+      DELETE FROM checkpoints WHERE job_id = ?1 AND seq <= (
+        SELECT max(seq) FROM checkpoints WHERE job_id = ?1) - ?2)sql"));
+  trim.Bind(1, static_cast<int64_t>(id)).Bind(2, static_cast<int64_t>(queue::kMaxCheckpointsKept));
+  return trim.Run();
+}
 
 absl::StatusOr<std::optional<Job>> FindByIdempotencyKey(Connection& conn, uint32_t uid,
                                                         const std::string& key) {
@@ -237,8 +283,8 @@ absl::Status UpdateJobRow(Connection& conn, const queue::JobUpdate& u) {
       .Bind(21, AmountMapToJson(job.charged));
   RETURN_IF_ERROR(write.Run());
   for (const queue::JobEvent& e : job.events) RETURN_IF_ERROR(InsertEvent(conn, job.id, e));
-  // ApplyUpdate allowed charges only with the transition to an end state, which this update
-  // just won: the settlement is written once.
+  // ApplyUpdate allowed charges only with the transition to an end state or to REQUEUED,
+  // which this update just won: each settlement is written once.
   return InsertChargeRows(conn, job.id, job.project, job.user, u.end_time.value_or(u.at),
                           u.charges);
 }
@@ -263,6 +309,7 @@ absl::StatusOr<Job> SelectJob(Connection& conn, queue::JobId id, bool with_event
   }
   if (with_events) {
     ASSIGN_OR_RETURN(job.events, SelectEvents(conn, id));
+    ASSIGN_OR_RETURN(job.checkpoints, SelectCheckpoints(conn, id));
   }
   return job;
 }

@@ -30,6 +30,11 @@ absl::Status UpdateJobRow(Connection& conn, const queue::JobUpdate& u);
 // `state IN (...)`.
 const std::string& ActiveStatesSql();
 
+// Appends a checkpoint report (NOT_FOUND for an unknown job) and drops the job's reports
+// beyond queue::kMaxCheckpointsKept.
+absl::Status InsertCheckpointRow(Connection& conn, queue::JobId id,
+                                 const queue::CheckpointRecord& c);
+
 absl::Status PutSettingRow(Connection& conn, const std::string& key, const std::string& value);
 
 // The reads of Store, same contracts. SelectJob makes two queries when with_events: run it

@@ -139,6 +139,22 @@ const std::vector<Migration>& Migrations() {
            // Deleting a project looks for its jobs not ended; listings filter by project.
            "CREATE INDEX jobs_by_project ON jobs (project, id)",
        }},
+      {4,
+       "checkpoints reported by jobs",
+       {
+           // What libdrocc-runtime reported through RuntimeService.ReportCheckpoint; seq
+           // numbers a job's reports from 1. duration_us: how long the save took.
+           R"sql(CREATE TABLE checkpoints (
+             job_id INTEGER NOT NULL REFERENCES jobs(id),
+             seq INTEGER NOT NULL,
+             step INTEGER NOT NULL,
+             bytes INTEGER NOT NULL,
+             duration_us INTEGER NOT NULL,
+             time INTEGER NOT NULL,
+             path TEXT NOT NULL,
+             ranks INTEGER NOT NULL,
+             PRIMARY KEY (job_id, seq)) WITHOUT ROWID)sql",
+       }},
   };
   return *kMigrations;
 }

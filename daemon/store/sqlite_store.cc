@@ -257,6 +257,16 @@ void SqliteStore::PutSetting(std::string key, std::string value, DoneCallback do
   Enqueue(std::move(op));
 }
 
+void SqliteStore::AppendCheckpoint(queue::JobId id, queue::CheckpointRecord checkpoint,
+                                   DoneCallback done) {
+  auto op = std::make_unique<Op>();
+  op->run = [id, c = std::move(checkpoint)](Connection& conn) {
+    return InsertCheckpointRow(conn, id, c);
+  };
+  op->finish = std::move(done);
+  Enqueue(std::move(op));
+}
+
 template <typename Fn>
 auto SqliteStore::Read(Fn read) -> decltype(read(std::declval<Connection&>())) {
   std::lock_guard<std::mutex> lock(read_mu_);

@@ -86,6 +86,8 @@ class SqliteStore final : public Store {
   void InsertJob(queue::Job job, InsertCallback done) override;
   void UpdateJob(queue::JobUpdate u, DoneCallback done) override;
   void PutSetting(std::string key, std::string value, DoneCallback done) override;
+  void AppendCheckpoint(queue::JobId id, queue::CheckpointRecord checkpoint,
+                        DoneCallback done) override;
 
   absl::StatusOr<queue::Job> GetJob(queue::JobId id, bool with_events) override;
   absl::StatusOr<std::optional<queue::Job>> FindJobByKey(uint32_t uid,

@@ -146,7 +146,12 @@ class Store {
   // Stores a daemon setting (e.g. whether admission is drained).
   virtual void PutSetting(std::string key, std::string value, DoneCallback done) = 0;
 
-  // NOT_FOUND for an unknown id. Events are filled in when with_events.
+  // Appends a checkpoint report to job `id` (keeping its newest queue::kMaxCheckpointsKept).
+  // NOT_FOUND for an unknown job.
+  virtual void AppendCheckpoint(queue::JobId id, queue::CheckpointRecord checkpoint,
+                                DoneCallback done) = 0;
+
+  // NOT_FOUND for an unknown id. Events and checkpoints are filled in when with_events.
   virtual absl::StatusOr<queue::Job> GetJob(queue::JobId id, bool with_events) = 0;
   // The job `uid` submitted with idempotency key `key`, or nullopt (also for an empty key).
   virtual absl::StatusOr<std::optional<queue::Job>> FindJobByKey(uint32_t uid,

@@ -2,6 +2,7 @@
 // it, a database from a newer droccd, and a migration that fails half way.
 
 #include <fstream>
+#include <future>
 #include <memory>
 
 #include "daemon/store/migrations.h"
@@ -159,7 +160,7 @@ TEST_F(MigrationsTest, AVersion2DatabaseWithJobsGainsQuotaAndKeepsItsJobs) {
 
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Version(), 3);
+  EXPECT_EQ(Version(), kSchemaVersion);
 
   // The jobs read as before, with nothing reserved or charged.
   absl::StatusOr<Job> job = store->GetJob(1, /*with_events=*/true);
@@ -203,6 +204,29 @@ TEST_F(MigrationsTest, AVersion2DatabaseWithJobsGainsQuotaAndKeepsItsJobs) {
           .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("1 job not ended (3)"));
+}
+
+TEST_F(MigrationsTest, AVersion3DatabaseGainsCheckpointReportsAndKeepsItsJobs) {
+  {
+    std::unique_ptr<Connection> conn = Connect();
+    ASSERT_TRUE(Migrate(*conn, 1).ok());
+    ASSERT_TRUE(conn->Exec(kVersion1Rows).ok());
+    ASSERT_TRUE(Migrate(*conn, 3).ok());
+  }
+  ASSERT_EQ(Version(), 3);
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Version(), 4);
+  absl::StatusOr<Job> job = store->GetJob(1, /*with_events=*/true);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->state, JobState::kRunning);
+  EXPECT_EQ(job->events.size(), 3u);
+  EXPECT_TRUE(job->checkpoints.empty());
+  std::promise<absl::Status> done;
+  store->AppendCheckpoint(1, {.step = 7, .bytes = 42, .time = T(30), .path = "/s/c", .ranks = 2},
+                          [&](absl::Status s) { done.set_value(s); });
+  ASSERT_TRUE(done.get_future().get().ok());
+  EXPECT_EQ(store->GetJob(1, true)->checkpoints.size(), 1u);
 }
 
 TEST_F(MigrationsTest, ADatabaseFromANewerDroccdIsRefused) {

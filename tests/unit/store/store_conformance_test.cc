@@ -3,6 +3,7 @@
 // SQLite can show (durability, group commit, migrations) is in sqlite_store_test.cc.
 
 #include <algorithm>
+#include <future>
 #include <memory>
 #include <set>
 #include <thread>
@@ -473,4 +474,68 @@ TYPED_TEST(StoreTest, ChargesWithoutAnEndTimeAreStampedWithTheUpdateTime) {
 }
 
 }  // namespace
+TYPED_TEST(StoreTest, ARequeueTransitionWritesTheChargesOfTheRunThatEnded) {
+  Job job = this->Insert(MakeJob(1000, "ml-lab", 1));
+  for (auto [from, to] : {std::pair{JobState::kPending, JobState::kAdmitted},
+                          std::pair{JobState::kAdmitted, JobState::kRunning}}) {
+    ASSERT_TRUE(UpdateJobAndWait(*this->store_, this->Update(job.id, from, to, 2)).ok());
+  }
+  JobUpdate requeue = this->Update(job.id, JobState::kRunning, JobState::kRequeued, 6);
+  requeue.charged = queue::AmountMap{{"gpu-hours", 700}};
+  requeue.reserved = queue::AmountMap{{"gpu-hours", 1'000}};
+  requeue.charges = {{.grant_id = 1, .resource = "gpu-hours", .milli = 700}};
+  requeue.increment_requeue_count = true;
+  ASSERT_TRUE(UpdateJobAndWait(*this->store_, requeue).ok());
+  // The same transition again loses the compare-and-set and writes nothing.
+  EXPECT_EQ(UpdateJobAndWait(*this->store_, requeue).code(), absl::StatusCode::kFailedPrecondition);
+  Job got = this->Get(job.id);
+  EXPECT_EQ(got.state, JobState::kRequeued);
+  EXPECT_EQ(got.requeue_count, 1u);
+  EXPECT_EQ(got.charged, (queue::AmountMap{{"gpu-hours", 700}}));
+  EXPECT_EQ(got.reserved, (queue::AmountMap{{"gpu-hours", 1'000}}));
+  absl::StatusOr<std::vector<UsageEvent>> usage = this->store_->ListUsageSince(T(0));
+  ASSERT_TRUE(usage.ok()) << usage.status();
+  EXPECT_THAT(*usage, ElementsAre(UsageEvent{"ml-lab", "gpu-hours", 700, T(6)}));
+}
+
+TYPED_TEST(StoreTest, CheckpointReportsAreListedWithTheJobOldestFirstAndBounded) {
+  Job job = this->Insert(MakeJob(1000, "ml-lab", 1));
+  auto append = [&](queue::JobId id, int64_t step) {
+    std::promise<absl::Status> done;
+    this->store_->AppendCheckpoint(id,
+                                   {.step = step,
+                                    .bytes = 1000 + static_cast<uint64_t>(step),
+                                    .duration = absl::Milliseconds(1500),
+                                    .time = T(step),
+                                    .path = absl::StrCat("/scratch/ckpt-", step),
+                                    .ranks = 4},
+                                   [&](absl::Status s) { done.set_value(s); });
+    return done.get_future().get();
+  };
+  ASSERT_TRUE(append(job.id, 10).ok());
+  ASSERT_TRUE(append(job.id, 20).ok());
+  Job got = this->Get(job.id);
+  ASSERT_EQ(got.checkpoints.size(), 2u);
+  EXPECT_EQ(got.checkpoints[0], (queue::CheckpointRecord{.step = 10,
+                                                         .bytes = 1010,
+                                                         .duration = absl::Milliseconds(1500),
+                                                         .time = T(10),
+                                                         .path = "/scratch/ckpt-10",
+                                                         .ranks = 4}));
+  EXPECT_EQ(got.checkpoints[1].step, 20);
+  absl::StatusOr<Job> slim = this->store_->GetJob(job.id, /*with_events=*/false);
+  ASSERT_TRUE(slim.ok());
+  EXPECT_THAT(slim->checkpoints, IsEmpty());
+  EXPECT_EQ(append(99, 1).code(), absl::StatusCode::kNotFound);
+
+  for (size_t i = 0; i < queue::kMaxCheckpointsKept; ++i) {
+    ASSERT_TRUE(append(job.id, 100 + static_cast<int64_t>(i)).ok());
+  }
+  got = this->Get(job.id);
+  ASSERT_EQ(got.checkpoints.size(), queue::kMaxCheckpointsKept);
+  EXPECT_EQ(got.checkpoints.front().step, 100);  // the oldest two went
+  EXPECT_EQ(got.checkpoints.back().step,
+            100 + static_cast<int64_t>(queue::kMaxCheckpointsKept) - 1);
+}
+
 }  // namespace drocc::store
