@@ -693,9 +693,9 @@ void QuotaBook::Settle(const queue::Job& job, const slurm::BackendJob* slurm, qu
   if (slurm != nullptr && slurm->start_time != absl::InfinitePast()) start = slurm->start_time;
   if (u.start_time) start = *u.start_time;
   u.reserved = queue::AmountMap{};
-  if (start == absl::InfinitePast()) {  // never ran: nothing to charge
+  if (start == absl::InfinitePast()) {  // never ran (again): nothing more to charge
     ledger_.Release(job.id).IgnoreError();
-    u.charged = queue::AmountMap{};
+    u.charged = job.charged;
     return;
   }
   absl::Time end = u.end_time ? *u.end_time : now;
@@ -703,6 +703,34 @@ void QuotaBook::Settle(const queue::Job& job, const slurm::BackendJob* slurm, qu
     // Slurm forgot the job: charge what it may have run, at most its time limit.
     end = std::min(end, start + absl::Seconds(job.spec.time_limit_s));
   }
+  SettleRun(job, slurm, start, end, u, now);
+}
+
+void QuotaBook::SettleRequeued(const queue::Job& job, const slurm::BackendJob* slurm,
+                               absl::Time run_end, queue::JobUpdate& u, absl::Time now) {
+  const quota::Reservation* held = ledger_.FindReservation(job.id);
+  if (held == nullptr || job.start_time == absl::InfinitePast()) return;
+  const quota::Reservation again{
+      .job = job.id, .project = held->project, .amount = held->amount, .at = now};
+  absl::Time end = run_end;
+  if (job.spec.time_limit_s > 0) {
+    end = std::min(end, job.start_time + absl::Seconds(job.spec.time_limit_s));
+  }
+  if (!SettleRun(job, slurm, job.start_time, end, u, now)) return;
+  // The run is charged; the next one holds the job's cost again, as at admission.
+  ledger_.ForgetSettlement(job.id);
+  if (absl::Status s = ledger_.RestoreReservation(again); !s.ok()) {
+    spdlog::error("job {}: cannot reserve its cost again after a requeue: {}", job.id,
+                  s.ToString());
+    u.reserved = queue::AmountMap{};
+  } else {
+    u.reserved = ToAmountMap(again.amount);
+  }
+  u.start_time = absl::InfinitePast();
+}
+
+bool QuotaBook::SettleRun(const queue::Job& job, const slurm::BackendJob* slurm, absl::Time start,
+                          absl::Time end, queue::JobUpdate& u, absl::Time now) {
   if (end < start) end = start;
   // Slurm's allocation when it reports one. GPUs are GRES, and Slurm always allocates at
   // least what a job asked for: a record without a GPU count means "as requested".
@@ -725,10 +753,13 @@ void QuotaBook::Settle(const queue::Job& job, const slurm::BackendJob* slurm, qu
     spdlog::error("job {}: cannot settle: {}; its reservation is released", job.id,
                   st.status().ToString());
     ledger_.Release(job.id).IgnoreError();
-    u.charged = queue::AmountMap{};
-    return;
+    u.reserved = queue::AmountMap{};
+    u.charged = job.charged;
+    return false;
   }
-  u.charged = ToAmountMap(st->actual);
+  queue::AmountMap charged = job.charged;
+  for (const auto& [name, milli] : ToAmountMap(st->actual)) charged[name] += milli;
+  u.charged = std::move(charged);
   for (const quota::GrantDraw& d : st->draws) {
     u.charges.push_back(
         {.grant_id = d.grant, .resource = catalog().Name(d.resource), .milli = d.amount.milli()});
@@ -743,6 +774,7 @@ void QuotaBook::Settle(const queue::Job& job, const slurm::BackendJob* slurm, qu
     }
   }
   fair_share_.AddUsage(job.project, st->actual, end);
+  return true;
 }
 
 queue::AmountMap QuotaBook::ToAmountMap(const ResourceVector& v) const {

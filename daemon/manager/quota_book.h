@@ -152,12 +152,24 @@ class QuotaBook {
   // never started is charged nothing. Call ForgetSettlement once `u` is durable.
   void Settle(const queue::Job& job, const slurm::BackendJob* slurm, queue::JobUpdate& u,
               absl::Time now);
+  // Settles the run of a job that Slurm requeued (`u`: its transition to REQUEUED): charges
+  // that run, [job.start_time, run_end), like Settle, and reserves the job's cost again for
+  // the next run (without re-checking the budget: the job is already in Slurm). Fills u's
+  // charges, charged (the sum over all runs so far), reserved and clears its start time. A
+  // job with no recorded start is left as it is. Call ForgetSettlement once `u` is durable.
+  void SettleRequeued(const queue::Job& job, const slurm::BackendJob* slurm, absl::Time run_end,
+                      queue::JobUpdate& u, absl::Time now);
   void ForgetSettlement(queue::JobId id) { ledger_.ForgetSettlement(id); }
 
   // Amounts by resource name, for the store and the API.
   queue::AmountMap ToAmountMap(const quota::ResourceVector& v) const;
 
  private:
+  // Charges the run [start, end) of a job holding a reservation: fills u.charged (the job's
+  // earlier runs plus this one) and u.charges. false when it could not be settled (logged;
+  // the reservation is released).
+  bool SettleRun(const queue::Job& job, const slurm::BackendJob* slurm, absl::Time start,
+                 absl::Time end, queue::JobUpdate& u, absl::Time now);
   // What admission does not need of a pending job, beside it in a parallel vector.
   struct PendingMeta {
     uint32_t project = 0;  // into names_

@@ -122,6 +122,7 @@ absl::Status FakeBackend::Finish(uint64_t slurm_id, JobState end, int exit_code,
 
 absl::Status FakeBackend::Requeue(uint64_t slurm_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (unavailable_) return Unavailable();
   BackendJob* b = FindLocked(slurm_id);
   if (b == nullptr) return NotFound(slurm_id);
   if (b->state != JobState::kRunning) {

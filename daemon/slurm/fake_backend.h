@@ -29,7 +29,7 @@ class FakeBackend final : public SchedulerBackend {
   // `clock` (not owned, must outlive this) stamps start and end times.
   explicit FakeBackend(const Clock* clock = SystemClock::Get(), uint64_t first_slurm_id = 1);
 
-  // SchedulerBackend. All three return UNAVAILABLE while SetUnavailable(true).
+  // SchedulerBackend. Each returns UNAVAILABLE while SetUnavailable(true) (Requeue too).
   absl::StatusOr<uint64_t> Submit(const queue::Job& job) override;
   absl::StatusOr<std::vector<BackendJob>> ListJobs() override;  // ordered by Slurm id
   // A waiting or running job becomes CANCELLED with exit code 0 (what Slurm 22.05 reports,
@@ -49,7 +49,7 @@ class FakeBackend final : public SchedulerBackend {
                       std::string reason = "");
   // A running job is requeued by Slurm (preemption, `scontrol requeue`): it waits again,
   // reported as REQUEUED until it starts.
-  absl::Status Requeue(uint64_t slurm_id);
+  absl::Status Requeue(uint64_t slurm_id) override;
   // The next Submit fails with `status` (once) and records nothing.
   void FailNextSubmit(absl::Status status);
   // While true every SchedulerBackend call fails with UNAVAILABLE, as if slurmctld were

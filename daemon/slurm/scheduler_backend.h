@@ -68,6 +68,11 @@ class SchedulerBackend {
 
   // Asks the resource manager to cancel the job. OK if it already ended.
   virtual absl::Status Cancel(uint64_t slurm_job_id) = 0;
+
+  // Asks the resource manager to stop a running job and queue it again under the same id
+  // (it is then reported REQUEUED until it runs again). FAILED_PRECONDITION if it is not
+  // running or may not be requeued.
+  virtual absl::Status Requeue(uint64_t slurm_job_id) = 0;
 };
 
 }  // namespace drocc::slurm

@@ -202,4 +202,29 @@ absl::Status SlurmBackend::Cancel(uint64_t slurm_job_id) {
   return StatusFromSlurmError(err, absl::StrCat("cancelling Slurm job ", slurm_job_id));
 }
 
+absl::Status SlurmBackend::Requeue(uint64_t slurm_job_id) {
+  if (slurm_job_id == 0 || slurm_job_id > UINT32_MAX) {
+    return absl::InvalidArgumentError(absl::StrCat(slurm_job_id, " is not a Slurm job id"));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (slurm_requeue(static_cast<uint32_t>(slurm_job_id), 0) == SLURM_SUCCESS) {
+    return absl::OkStatus();
+  }
+  const int err = slurm_get_errno();
+  switch (err) {
+    case ESLURM_ALREADY_DONE:
+    case ESLURM_INVALID_JOB_ID:
+      return absl::FailedPreconditionError(
+          absl::StrCat("Slurm job ", slurm_job_id, " has already ended; it cannot be requeued"));
+    case ESLURM_DISABLED:
+    case ESLURM_BATCH_ONLY:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "Slurm refuses to requeue job ", slurm_job_id, " (", slurm_strerror(err),
+          "): only batch jobs may be requeued, and not with JobRequeue=0 in slurm.conf or "
+          "--no-requeue"));
+    default:
+      return StatusFromSlurmError(err, absl::StrCat("requeueing Slurm job ", slurm_job_id));
+  }
+}
+
 }  // namespace drocc::slurm

@@ -41,6 +41,7 @@ class SlurmBackend final : public SchedulerBackend {
   // slurm_kill_job(SIGKILL): the job ends CANCELLED. OK when Slurm says the job already
   // completed or does not exist (purged).
   absl::Status Cancel(uint64_t slurm_job_id) override;
+  absl::Status Requeue(uint64_t slurm_job_id) override;
 
   const std::string& submit_host() const { return submit_host_; }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "common/job_env.h"
 #include "common/status.h"
 #include "daemon/slurm/filename_pattern.h"
 #include "daemon/slurm/scheduler_backend.h"
@@ -74,7 +75,8 @@ absl::StatusOr<std::vector<std::string>> BuildEnvironment(const queue::Job& job,
   bool load_user_env = false;
   if (mode == "NONE") {
     for (const std::string& e : job.spec.environment) {
-      if (e.starts_with("SLURM_")) env.push_back(e);
+      // droccd's own variables for the runtime (see common/job_env.h) are not the user's.
+      if (e.starts_with("SLURM_") || IsRuntimeVariable(e)) env.push_back(e);
     }
     load_user_env = true;
   } else {

@@ -61,7 +61,8 @@ struct SubmitRequest {
 //
 // The environment follows sbatch --export (job.spec.export_mode):
 //   "ALL" or ""  job.spec.environment as the client captured it;
-//   "NONE"       only its SLURM_* entries, plus SLURM_GET_USER_ENV=1;
+//   "NONE"       only its SLURM_* entries and droccd's DROCC_JOB_ID, DROCC_JOB_TOKEN and
+//                DROCC_SERVER (common/job_env.h), plus SLURM_GET_USER_ENV=1;
 //   a list       the captured entries, plus SLURM_GET_USER_ENV=1.
 // SLURM_GET_USER_ENV=1 makes slurmd load the user's login environment (`su - user`) on the
 // node before the script starts, which is what sbatch sends for NONE and for lists; we also

@@ -166,6 +166,107 @@ TEST_F(QuotaManagerTest, AdmissionReservesAndTheEndChargesActualUse) {
   EXPECT_EQ(ChargedInStore(), 250);
 }
 
+TEST_F(QuotaManagerTest, ARequeuedJobIsChargedEachRunOnceAndReservedAgain) {
+  Model(4000);
+  Restart();
+  JobId id = Submit(MakeJob(1, 3600))->job.id;  // 1.0 gpu-hours reserved
+  manager_->RunOnce();
+  const uint64_t slurm_id = Get(id).slurm_job_id;
+  ASSERT_TRUE(backend_.Start(slurm_id, "n1", 1, 4, 1).ok());
+  manager_->RunOnce();
+  clock_.Advance(absl::Minutes(30));
+  ASSERT_TRUE(backend_.Requeue(slurm_id).ok());  // preempted or checkpointed, after 30 min
+  manager_->RunOnce();
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kRequeued);
+  EXPECT_EQ(job.requeue_count, 1u);
+  EXPECT_EQ(job.charged, (queue::AmountMap{{"gpu-hours", 500}}));    // the first run
+  EXPECT_EQ(job.reserved, (queue::AmountMap{{"gpu-hours", 1000}}));  // the next run's cost
+  EXPECT_EQ(job.start_time, absl::InfinitePast());
+  EXPECT_EQ(ChargedInStore(), 500);
+  EXPECT_EQ(Balance().available, MilliUnits::FromMilli(4000 - 500 - 1000));
+
+  manager_->RunOnce();  // nothing changed: nothing charged again
+  EXPECT_EQ(ChargedInStore(), 500);
+
+  clock_.Advance(absl::Minutes(5));  // waiting in Slurm's queue is not charged
+  ASSERT_TRUE(backend_.Start(slurm_id, "n2", 1, 4, 1).ok());
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).state, JobState::kRunning);
+  clock_.Advance(absl::Minutes(15));
+  ASSERT_TRUE(backend_.Finish(slurm_id, JobState::kCompleted, 0).ok());
+  manager_->RunOnce();
+  job = Get(id);
+  EXPECT_EQ(job.state, JobState::kCompleted);
+  EXPECT_EQ(job.charged, (queue::AmountMap{{"gpu-hours", 750}}));  // 30 + 15 minutes
+  EXPECT_TRUE(job.reserved.empty());
+  EXPECT_EQ(ChargedInStore(), 750);
+  quota::ResourceBalance b = Balance();
+  EXPECT_EQ(b.charged, MilliUnits::FromMilli(750));
+  EXPECT_EQ(b.reserved, MilliUnits::Zero());
+}
+
+TEST_F(QuotaManagerTest, ARequeueDroccdMissedIsChargedUpToTheNextStart) {
+  Model(4000);
+  Restart();
+  JobId id = Submit(MakeJob(1, 3600))->job.id;
+  manager_->RunOnce();
+  const uint64_t slurm_id = Get(id).slurm_job_id;
+  ASSERT_TRUE(backend_.Start(slurm_id, "n1", 1, 4, 1).ok());
+  manager_->RunOnce();
+  manager_.reset();  // droccd is down while Slurm requeues the job and runs it again
+  clock_.Advance(absl::Minutes(12));
+  ASSERT_TRUE(backend_.Requeue(slurm_id).ok());
+  ASSERT_TRUE(backend_.Start(slurm_id, "n2", 1, 4, 1).ok());
+  clock_.Advance(absl::Minutes(6));
+  Restart();
+  manager_->RunOnce();
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kRunning);
+  EXPECT_EQ(job.requeue_count, 1u);
+  EXPECT_EQ(job.charged, (queue::AmountMap{{"gpu-hours", 200}}));  // 12 minutes
+  EXPECT_EQ(job.reserved, (queue::AmountMap{{"gpu-hours", 1000}}));
+  auto full = store_->GetJob(id, /*with_events=*/true);
+  ASSERT_TRUE(full.ok());
+  ASSERT_GE(full->events.size(), 2u);
+  EXPECT_EQ(full->events[full->events.size() - 2].state, JobState::kRequeued);
+  EXPECT_EQ(full->events.back().state, JobState::kRunning);
+  clock_.Advance(absl::Minutes(3));
+  ASSERT_TRUE(backend_.Finish(slurm_id, JobState::kCompleted, 0).ok());
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).charged, (queue::AmountMap{{"gpu-hours", 350}}));  // 12 + 9 minutes
+  EXPECT_EQ(ChargedInStore(), 350);
+}
+
+TEST_F(QuotaManagerTest, TheJobItselfCanAskForARequeueOnlyWhileRunning) {
+  Model(4000);
+  Restart();
+  JobId id = Submit(MakeJob(1, 3600))->job.id;
+  manager_->RunOnce();
+  const uint64_t slurm_id = Get(id).slurm_job_id;
+  auto ask = [&](JobId job) {
+    std::promise<absl::Status> p;
+    manager_->RequestRequeue(job, "checkpoint at step 40",
+                             [&p](absl::Status s) { p.set_value(s); });
+    manager_->RunPosted();
+    return p.get_future().get();
+  };
+  absl::Status early = ask(id);  // still waiting in Slurm
+  EXPECT_EQ(early.code(), absl::StatusCode::kFailedPrecondition) << early;
+  EXPECT_NE(early.message().find("ADMITTED, not RUNNING"), std::string::npos) << early;
+  EXPECT_EQ(ask(id + 100).code(), absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(backend_.Start(slurm_id, "n1", 1, 4, 1).ok());
+  manager_->RunOnce();
+  clock_.Advance(absl::Minutes(6));
+  ASSERT_TRUE(ask(id).ok());
+  manager_->RunOnce();
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kRequeued);
+  EXPECT_EQ(job.reason, "requeued at the job's request: checkpoint at step 40");
+  EXPECT_EQ(job.charged, (queue::AmountMap{{"gpu-hours", 100}}));
+}
+
 TEST_F(QuotaManagerTest, AJobNoGrantCouldPayIsRejectedWithTheNumbers) {
   Model(2000);
   Restart();

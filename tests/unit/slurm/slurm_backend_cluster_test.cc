@@ -282,8 +282,9 @@ TEST_F(SlurmClusterTest, RequeuedJobIsReportedRequeuedNeverBackToAdmitted) {
   ASSERT_TRUE(running.has_value());
   ASSERT_EQ(running->state, JobState::kRunning);
 
-  // What preemption or the runtime's checkpoint-and-requeue does.
-  ASSERT_EQ(std::system(absl::StrCat("scontrol requeue ", *id).c_str()), 0);
+  // What droccd does when the job's runtime asks for it after its final checkpoint (and what
+  // preemption does).
+  ASSERT_TRUE(backend_->Requeue(*id).ok());
   // Slurm holds a requeued job (BeginTime) for about two minutes: watch it for a while.
   int requeued = 0;
   const absl::Time until = absl::Now() + absl::Seconds(8);
@@ -297,6 +298,11 @@ TEST_F(SlurmClusterTest, RequeuedJobIsReportedRequeuedNeverBackToAdmitted) {
   }
   EXPECT_GT(requeued, 0);
   EXPECT_EQ(Find(*id)->state, JobState::kRequeued);
+  absl::Status again = backend_->Requeue(*id);  // not running: Slurm refuses
+  EXPECT_FALSE(again.ok());
+  absl::Status unknown = backend_->Requeue(4'000'000'000);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kFailedPrecondition) << unknown;
+  ASSERT_TRUE(backend_->Cancel(*id).ok());
 }
 
 TEST_F(SlurmClusterTest, SignalBeforeTheTimeLimitReachesTheBatchShell) {
