@@ -15,6 +15,9 @@ std::string HumanDuration(absl::Duration d);
 // "2026-11-25 14:03:07" in local time, or "-" for absl::InfinitePast().
 std::string HumanTime(absl::Time t);
 
+// "512 B", "1.5 KiB", "3.2 GiB": binary units, one decimal from KiB on.
+std::string HumanBytes(uint64_t bytes);
+
 // RFC 3339 in UTC ("2026-11-25T14:03:07Z"), for machine-readable output.
 std::string Rfc3339(absl::Time t);
 

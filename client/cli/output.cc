@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/human.h"
@@ -154,6 +155,15 @@ nlohmann::json JobToJson(const v1::Job& job) {
     events.push_back(
         {{"state", StateName(e.state())}, {"time", TimeJson(e.time())}, {"reason", e.reason()}});
   }
+  nlohmann::json checkpoints = nlohmann::json::array();
+  for (const auto& c : job.checkpoints()) {
+    checkpoints.push_back({{"step", c.step()},
+                           {"bytes", c.bytes()},
+                           {"seconds", c.seconds()},
+                           {"time", TimeJson(c.time())},
+                           {"path", c.path()},
+                           {"ranks", c.ranks()}});
+  }
   return {
       {"id", job.id()},
       {"name", s.name()},
@@ -183,6 +193,7 @@ nlohmann::json JobToJson(const v1::Job& job) {
       {"reserved_milli", MilliByResource(job.reserved())},
       {"charged_milli", MilliByResource(job.charged())},
       {"events", events},
+      {"checkpoints", checkpoints},
   };
 }
 
@@ -205,6 +216,7 @@ std::string JobDetail(const v1::Job& job) {
   t.Add({"Started", TimeText(job.start_time())});
   t.Add({"Ended", TimeText(job.end_time())});
   t.Add({"Run time", Elapsed(job)});
+  if (job.requeue_count() > 0) t.Add({"Requeued", absl::StrCat(job.requeue_count(), " time(s)")});
   if (job.reserved_size() > 0) t.Add({"Reserved", FormatAmounts(job.reserved())});
   if (job.charged_size() > 0) t.Add({"Charged", FormatAmounts(job.charged())});
   t.Add({"Work dir", s.workdir()});
@@ -219,6 +231,20 @@ std::string JobDetail(const v1::Job& job) {
     for (const auto& e : job.events())
       ev.Add({TimeText(e.time()), StateName(e.state()), e.reason()});
     out += "\nHistory:\n" + ev.Render();
+  }
+  if (job.checkpoints_size() > 0) {
+    // The newest few; `-o json` lists them all.
+    constexpr int kShown = 10;
+    const int first = std::max(0, job.checkpoints_size() - kShown);
+    Table ck({"STEP", "TIME", "SIZE", "TOOK", "RANKS", "PATH"});
+    for (int i = first; i < job.checkpoints_size(); ++i) {
+      const v1::CheckpointRecord& c = job.checkpoints(i);
+      ck.Add({absl::StrCat(c.step()), TimeText(c.time()), HumanBytes(c.bytes()),
+              absl::StrFormat("%.2fs", c.seconds()), absl::StrCat(c.ranks()), c.path()});
+    }
+    out += absl::StrCat("\nCheckpoints (", job.checkpoints_size(),
+                        first > 0 ? absl::StrCat(", the newest ", kShown, " shown") : "", "):\n",
+                        ck.Render());
   }
   return out;
 }

@@ -106,6 +106,15 @@ void ToProto(const queue::Job& j, bool full, v1::Job* p) {
   AddAmounts(j.charged, p->mutable_charged());
   if (full) {
     for (const auto& e : j.events) ToProto(e, p->add_events());
+    for (const auto& c : j.checkpoints) {
+      v1::CheckpointRecord* r = p->add_checkpoints();
+      r->set_step(c.step);
+      r->set_bytes(c.bytes);
+      r->set_seconds(absl::ToDoubleSeconds(c.duration));
+      SetTime(c.time, r->mutable_time());
+      r->set_path(c.path);
+      r->set_ranks(c.ranks);
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "daemon/api/authenticator.h"
 #include "daemon/api/policy.h"
+#include "daemon/auth/job_token.h"
 #include "daemon/manager/job_manager.h"
 #include "daemon/store/store.h"
 
@@ -26,6 +27,7 @@ struct ApiDeps {
   const Authenticator* authenticator = nullptr;
   const Policy* policy = nullptr;
   const Clock* clock = nullptr;
+  const auth::JobTokens* job_tokens = nullptr;  // null: RuntimeService refuses every call
   ApiLimits limits;
 };
 

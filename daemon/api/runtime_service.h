@@ -6,20 +6,31 @@
 
 namespace drocc::api {
 
-// drocc.v1.RuntimeService: what libdrocc-runtime reports from inside a job, with the job's
-// own token. Comes with the runtime library.
+// Metadata key of the job token on RuntimeService calls.
+inline constexpr char kJobTokenMetadataKey[] = "x-drocc-job-token";
+
+// drocc.v1.RuntimeService: what libdrocc-runtime reports from inside a job. Every call names
+// a job and carries that job's own token (DROCC_JOB_TOKEN, see daemon/auth/job_token.h); the
+// caller's Unix identity is not what authorizes it, the token is. A token opens only its own
+// job, and only while the job has not ended.
 class RuntimeServiceImpl final : public v1::RuntimeService::CallbackService {
  public:
   explicit RuntimeServiceImpl(ApiDeps deps) : deps_(deps) {}
 
-  DROCC_UNIMPLEMENTED_RPC(RuntimeService, ReportCheckpoint, ReportCheckpointRequest,
-                          ReportCheckpointResponse, "checkpoint reports (per-job tokens)")
+  grpc::ServerUnaryReactor* ReportCheckpoint(grpc::CallbackServerContext* ctx,
+                                             const v1::ReportCheckpointRequest* req,
+                                             v1::ReportCheckpointResponse* resp) override;
+  grpc::ServerUnaryReactor* RequestRequeue(grpc::CallbackServerContext* ctx,
+                                           const v1::RequestRequeueRequest* req,
+                                           v1::RequestRequeueResponse* resp) override;
   DROCC_UNIMPLEMENTED_RPC(RuntimeService, ReportProgress, ReportProgressRequest,
-                          ReportProgressResponse, "progress reports (per-job tokens)")
-  DROCC_UNIMPLEMENTED_RPC(RuntimeService, RequestRequeue, RequestRequeueRequest,
-                          RequestRequeueResponse, "checkpointed requeue (per-job tokens)")
+                          ReportProgressResponse, "progress reports (data staging)")
 
  private:
+  // The job `job_id` if the call carries its token and it has not ended.
+  absl::StatusOr<queue::Job> AuthorizeJob(const grpc::CallbackServerContext& ctx, uint64_t job_id,
+                                          absl::string_view method) const;
+
   ApiDeps deps_;
 };
 

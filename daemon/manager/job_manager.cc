@@ -7,7 +7,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/job_env.h"
 #include "common/logging.h"
+#include "common/status.h"
 #include "nlohmann/json.hpp"
 
 namespace drocc::manager {
@@ -170,6 +172,9 @@ size_t JobManager::RunTasks() {
 }
 
 void JobManager::Submit(Job job, store::Store::InsertCallback done) {
+  // A job submitted from inside a job carries that job's runtime variables: they are not
+  // this job's, and a token is never stored (SubmitToSlurm gives the job its own).
+  std::erase_if(job.spec.environment, [](const std::string& e) { return IsRuntimeVariable(e); });
   Post([this, job = std::move(job), done = std::move(done)]() mutable {
     DoSubmit(std::move(job), std::move(done));
   });
@@ -444,6 +449,16 @@ void JobManager::Poll() {
     }
     const slurm::BackendJob& b = *found;
     JobState to = b.state;
+    if (job.state == JobState::kRunning && to != JobState::kRequeued &&
+        job.start_time != absl::InfinitePast() && b.start_time != absl::InfinitePast() &&
+        b.start_time != job.start_time) {
+      // Slurm requeued the job and ran it again between two polls (or while droccd was
+      // down): the run droccd saw ended at the latest when the new one started.
+      if (!ApplyRequeue(job, b, b.start_time, "requeued by Slurm (seen once it ran again)", now)
+               .ok()) {
+        continue;
+      }
+    }
     bool changed = to != job.state || b.nodes != job.nodes ||
                    (b.start_time != absl::InfinitePast() && b.start_time != job.start_time);
     if (!changed && to == JobState::kAdmitted) {
@@ -451,9 +466,17 @@ void JobManager::Poll() {
       changed = reason != job.reason;
     }
     if (!changed) continue;
+    if (to == JobState::kRequeued && job.state == JobState::kRunning) {
+      ApplyRequeue(job, b, b.end_time != absl::InfinitePast() ? b.end_time : now,
+                   SlurmReason(b, to), now)
+          .IgnoreError();
+      continue;
+    }
     JobUpdate u{.id = id, .from = job.state, .to = to, .at = now, .reason = SlurmReason(b, to)};
     if (!b.nodes.empty()) u.nodes = b.nodes;
-    if (b.start_time != absl::InfinitePast()) u.start_time = b.start_time;
+    if (b.start_time != absl::InfinitePast() && to != JobState::kRequeued) {
+      u.start_time = b.start_time;
+    }
     if (queue::IsTerminal(to)) {
       u.end_time = b.end_time != absl::InfinitePast() ? b.end_time : now;
       u.exit_code = b.exit_code;
@@ -479,6 +502,49 @@ void JobManager::Poll() {
   }
 }
 
+absl::Status JobManager::ApplyRequeue(Job& job, const slurm::BackendJob& b, absl::Time run_end,
+                                      std::string reason, absl::Time now) {
+  if (auto asked = requeue_requested_.find(job.id); asked != requeue_requested_.end()) {
+    reason = absl::StrCat("requeued at the job's request: ", asked->second);
+    requeue_requested_.erase(asked);
+  }
+  JobUpdate u{.id = job.id,
+              .from = job.state,
+              .to = JobState::kRequeued,
+              .at = now,
+              .reason = std::move(reason),
+              .increment_requeue_count = true};
+  u.nodes = "";
+  quota_.SettleRequeued(job, &b, run_end, u, now);
+  return Apply(u);
+}
+
+void JobManager::RequestRequeue(JobId id, std::string why, std::function<void(absl::Status)> done) {
+  Post([this, id, why = std::move(why), done = std::move(done)] {
+    done(DoRequestRequeue(id, why));
+  });
+}
+
+absl::Status JobManager::DoRequestRequeue(JobId id, const std::string& why) {
+  auto it = active_.find(id);
+  if (it == active_.end() || it->second.state != JobState::kRunning ||
+      it->second.slurm_job_id == 0) {
+    absl::StatusOr<Job> stored = store_->GetJob(id, false);
+    const std::string state = it != active_.end()
+                                  ? std::string(queue::JobStateName(it->second.state))
+                              : stored.ok() ? std::string(queue::JobStateName(stored->state))
+                                            : "unknown";
+    return absl::FailedPreconditionError(absl::StrCat("job ", id, " is ", state,
+                                                      ", not RUNNING: only a running job can be "
+                                                      "requeued"));
+  }
+  RETURN_IF_ERROR(backend_->Requeue(it->second.slurm_job_id));
+  spdlog::info("job {}: Slurm job {} requeued at the job's request ({})", id,
+               it->second.slurm_job_id, why);
+  requeue_requested_[id] = why;
+  return absl::OkStatus();
+}
+
 void JobManager::SubmitToSlurm(Job& slim, const Job* loaded) {
   JobId id = slim.id;
   absl::StatusOr<Job> full =
@@ -488,6 +554,17 @@ void JobManager::SubmitToSlurm(Job& slim, const Job* loaded) {
     return;
   }
   absl::Time now = clock_->Now();
+  if (options_.job_tokens != nullptr) {
+    // What libdrocc-runtime needs to report to droccd; never inherited from the submitter
+    // (a job may submit jobs).
+    std::vector<std::string>& env = full->spec.environment;
+    std::erase_if(env, [](const std::string& e) { return IsRuntimeVariable(e); });
+    env.push_back(absl::StrCat(kJobIdVar, "=", id));
+    env.push_back(absl::StrCat(kJobTokenVar, "=", options_.job_tokens->TokenFor(id)));
+    if (!options_.runtime_server.empty()) {
+      env.push_back(absl::StrCat(kServerVar, "=", options_.runtime_server));
+    }
+  }
   auto slurm_id = backend_->Submit(*full);
   if (slurm_id.ok()) {
     spdlog::info("job {}: submitted to Slurm as job {} for {}", id, *slurm_id, full->user);

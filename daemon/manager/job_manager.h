@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "daemon/auth/job_token.h"
 #include "daemon/manager/quota_book.h"
 #include "daemon/queue/job.h"
 #include "daemon/slurm/scheduler_backend.h"
@@ -47,6 +48,10 @@ struct JobManagerOptions {
   // false: no worker thread; the owner drives rounds with RunOnce() (tests).
   bool run_worker = true;
   QuotaOptions quota;
+  // Per-job tokens for libdrocc-runtime: when set, each job handed to Slurm gets
+  // DROCC_JOB_ID, DROCC_JOB_TOKEN and DROCC_SERVER (= runtime_server) in its environment.
+  const auth::JobTokens* job_tokens = nullptr;
+  std::string runtime_server;
 };
 
 struct AdmissionStatus {
@@ -108,6 +113,13 @@ class JobManager {
   // CANCELLED when Slurm reports it). Answers the job as it then is. `by` is recorded.
   void Cancel(queue::JobId id, std::string by, JobCallback done);
 
+  // At the request of the job itself (libdrocc-runtime, after its final checkpoint): asks
+  // Slurm to requeue a RUNNING job. Slurm stops it and runs it again under the same id; the
+  // job shows REQUEUED, then RUNNING; the run that ended is charged then, once.
+  // FAILED_PRECONDITION unless the job is RUNNING in Slurm; UNAVAILABLE when Slurm cannot be
+  // reached. `why` is recorded in the REQUEUED transition's reason.
+  void RequestRequeue(queue::JobId id, std::string why, std::function<void(absl::Status)> done);
+
   // Stops or restarts admission of new jobs to Slurm; durable across restarts.
   void SetDrained(bool drained, std::string reason, std::string by, AdmissionCallback done);
 
@@ -135,6 +147,10 @@ class JobManager {
   void DoChangeQuota(const QuotaRequest& request, const QuotaCallback& done);
   std::vector<const queue::Job*> InSlurm() const;
   void DoCancel(queue::JobId id, const std::string& by, const JobCallback& done);
+  absl::Status DoRequestRequeue(queue::JobId id, const std::string& why);
+  // Settles the run of a RUNNING job that Slurm requeued and stores its REQUEUED transition.
+  absl::Status ApplyRequeue(queue::Job& job, const slurm::BackendJob& b, absl::Time run_end,
+                            std::string reason, absl::Time now);
   void DoSetDrained(bool drained, const std::string& reason, const std::string& by,
                     const AdmissionCallback& done);
   // Writes `u` durably and mirrors it in active_; drops the job from active_ if it ended.
@@ -161,6 +177,7 @@ class JobManager {
   // A hash of each pending job's last stored reason, to store only changes.
   std::unordered_map<queue::JobId, size_t> pending_reason_;
   std::map<queue::JobId, std::string> cancel_requested_by_;  // until Slurm reports the end
+  std::map<queue::JobId, std::string> requeue_requested_;    // until Slurm reports REQUEUED
   QuotaBook quota_;
   AdmissionStatus admission_;  // drained/reason/by/time are the source of truth
   bool slurm_ok_ = true;

@@ -145,6 +145,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
     c.socket_mode = m;
   }
   DROCC_TRY(server.String("tcp_listen", c.tcp_listen));
+  DROCC_TRY(server.String("job_address", c.job_address));
   DROCC_TRY(server.Int("shutdown_grace_s", 0, 3600, c.shutdown_grace_s));
   DROCC_TRY(server.Unknown());
 
@@ -203,6 +204,9 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
   if (c.socket.empty() && c.tcp_listen.empty()) {
     return prefix(absl::InvalidArgumentError(
         "neither server.socket nor server.tcp_listen is set: droccd would not listen at all"));
+  }
+  if (c.job_address.empty()) {
+    c.job_address = !c.socket.empty() ? absl::StrCat("unix:", c.socket) : c.tcp_listen;
   }
   return c;
 }

@@ -18,6 +18,9 @@ struct Config {
   std::string socket = "/run/drocc/droccd.sock";
   uint32_t socket_mode = 0666;
   std::string tcp_listen;  // empty: no TCP listener
+  // How jobs reach droccd (DROCC_SERVER in their environment); empty: "unix:<socket>", else
+  // tcp_listen.
+  std::string job_address;
   int64_t shutdown_grace_s = 10;
   // [store]
   std::string store_path = "/var/lib/drocc/droccd.db";

@@ -16,10 +16,12 @@
 #include <memory>
 
 #include "common/logging.h"
+#include "common/status.h"
 #include "daemon/api/admin_service.h"
 #include "daemon/api/job_service.h"
 #include "daemon/api/project_service.h"
 #include "daemon/api/runtime_service.h"
+#include "daemon/auth/job_token.h"
 #include "daemon/auth/users.h"
 #include "daemon/manager/job_manager.h"
 #include "daemon/server/config.h"
@@ -91,6 +93,17 @@ absl::StatusOr<manager::QuotaOptions> QuotaOptionsFrom(const Config& cfg) {
   return o;
 }
 
+// The key of the per-job tokens: made once, then kept in the database (auth/job_token.h).
+absl::StatusOr<auth::JobTokens> LoadJobTokens(store::Store& store) {
+  constexpr char kKeySetting[] = "runtime.job_token_key";
+  ASSIGN_OR_RETURN(std::optional<std::string> key, store.GetSetting(kKeySetting));
+  if (!key) {
+    ASSIGN_OR_RETURN(key, auth::JobTokens::NewKey());
+    RETURN_IF_ERROR(store::PutSettingAndWait(store, kKeySetting, *key));
+  }
+  return auth::JobTokens::FromKey(*key);
+}
+
 int Fail(const absl::Status& s) {
   spdlog::critical("{}", s.message());
   return 1;
@@ -113,10 +126,14 @@ int Run(const Config& cfg) {
 
   auto quota = QuotaOptionsFrom(cfg);
   if (!quota.ok()) return Fail(quota.status());
+  auto job_tokens = LoadJobTokens(**store);
+  if (!job_tokens.ok()) return Fail(job_tokens.status());
   manager::JobManager manager(store->get(), backend->get(), SystemClock::Get(),
                               {.max_jobs_in_slurm = cfg.max_jobs_in_slurm,
                                .poll_interval = absl::Milliseconds(cfg.poll_interval_ms),
-                               .quota = *std::move(quota)});
+                               .quota = *std::move(quota),
+                               .job_tokens = &*job_tokens,
+                               .runtime_server = cfg.job_address});
   if (absl::Status s = manager.Start(); !s.ok()) return Fail(s);
 
   api::AuthenticatorOptions auth_options{.munge_max_age_s = cfg.munge_ttl_s};
@@ -133,6 +150,7 @@ int Run(const Config& cfg) {
                     .authenticator = &authenticator,
                     .policy = &policy,
                     .clock = SystemClock::Get(),
+                    .job_tokens = &*job_tokens,
                     .limits = {.min_uid = cfg.min_uid}};
   api::JobServiceImpl jobs(deps);
   api::ProjectServiceImpl projects(deps);

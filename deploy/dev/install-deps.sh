@@ -12,7 +12,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   # libraries used by daemon / client / runtime
   libsqlite3-dev sqlite3 libcli11-dev libtomlplusplus-dev libspdlog-dev nlohmann-json3-dev
-  libxxhash-dev
+  libxxhash-dev libssl-dev
   # Slurm + MUNGE (daemons run locally, libslurm linked by droccd)
   libmunge-dev munge libslurm-dev slurmctld slurmd slurm-client
   # MPI

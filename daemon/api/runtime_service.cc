@@ -1,0 +1,125 @@
+#include "daemon/api/runtime_service.h"
+
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "daemon/api/convert.h"
+
+namespace drocc::api {
+namespace {
+
+constexpr char kReportCheckpoint[] = "/drocc.v1.RuntimeService/ReportCheckpoint";
+constexpr char kRequestRequeue[] = "/drocc.v1.RuntimeService/RequestRequeue";
+constexpr size_t kMaxPathBytes = 4096;
+constexpr size_t kMaxReasonBytes = 1024;
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpc(s));
+  return reactor;
+}
+
+bool Printable(absl::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<queue::Job> RuntimeServiceImpl::AuthorizeJob(const grpc::CallbackServerContext& ctx,
+                                                            uint64_t job_id,
+                                                            absl::string_view method) const {
+  if (deps_.job_tokens == nullptr) {
+    return absl::FailedPreconditionError("this droccd issues no job tokens");
+  }
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(kJobTokenMetadataKey);
+  if (it == md.end()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(method.substr(method.rfind('/') + 1), " needs the job's token in the \"",
+                     kJobTokenMetadataKey,
+                     "\" metadata; libdrocc-runtime sends DROCC_JOB_TOKEN from the "
+                     "job's environment"));
+  }
+  if (job_id == 0) return absl::InvalidArgumentError("job_id is missing");
+  const std::string_view token(it->second.data(), it->second.size());
+  if (!deps_.job_tokens->Verify(job_id, token)) {
+    spdlog::warn("{}: refused a call about job {} with a token that is not its own ({})", method,
+                 job_id, ctx.peer());
+    return absl::PermissionDeniedError(
+        absl::StrCat("the job token is not that of job ", job_id,
+                     "; a job may only report about itself (DROCC_JOB_ID)"));
+  }
+  absl::StatusOr<queue::Job> job = deps_.store->GetJob(job_id, /*with_events=*/false);
+  if (!job.ok()) return job.status();
+  if (queue::IsTerminal(job->state)) {
+    return absl::FailedPreconditionError(absl::StrCat("job ", job_id, " has ended (",
+                                                      queue::JobStateName(job->state),
+                                                      "); its token is no longer valid"));
+  }
+  return job;
+}
+
+grpc::ServerUnaryReactor* RuntimeServiceImpl::ReportCheckpoint(
+    grpc::CallbackServerContext* ctx, const v1::ReportCheckpointRequest* req,
+    v1::ReportCheckpointResponse*) {
+  absl::StatusOr<queue::Job> job = AuthorizeJob(*ctx, req->job_id(), kReportCheckpoint);
+  if (!job.ok()) return Done(ctx, job.status());
+  const v1::CheckpointRecord& c = req->checkpoint();
+  if (c.step() < 0) {
+    return Done(ctx, absl::InvalidArgumentError(
+                         absl::StrCat("checkpoint.step ", c.step(), " is negative")));
+  }
+  if (!std::isfinite(c.seconds()) || c.seconds() < 0 || c.seconds() > 1e9) {
+    return Done(ctx, absl::InvalidArgumentError(absl::StrCat("checkpoint.seconds ", c.seconds(),
+                                                             " is not a duration in seconds")));
+  }
+  if (c.path().size() > kMaxPathBytes || !Printable(c.path())) {
+    return Done(ctx, absl::InvalidArgumentError(absl::StrCat("checkpoint.path must be at most ",
+                                                             kMaxPathBytes,
+                                                             " bytes without control characters")));
+  }
+  queue::CheckpointRecord record{.step = c.step(),
+                                 .bytes = c.bytes(),
+                                 .duration = absl::Seconds(c.seconds()),
+                                 .time = deps_.clock->Now(),
+                                 .path = c.path(),
+                                 .ranks = req->ranks() != 0 ? req->ranks() : c.ranks()};
+  auto* reactor = ctx->DefaultReactor();
+  deps_.store->AppendCheckpoint(job->id, std::move(record),
+                                [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeServiceImpl::RequestRequeue(grpc::CallbackServerContext* ctx,
+                                                             const v1::RequestRequeueRequest* req,
+                                                             v1::RequestRequeueResponse* resp) {
+  absl::StatusOr<queue::Job> job = AuthorizeJob(*ctx, req->job_id(), kRequestRequeue);
+  if (!job.ok()) return Done(ctx, job.status());
+  const std::string reason(absl::StripAsciiWhitespace(req->reason()));
+  if (reason.size() > kMaxReasonBytes || !Printable(reason)) {
+    return Done(ctx,
+                absl::InvalidArgumentError(absl::StrCat("reason must be at most ", kMaxReasonBytes,
+                                                        " bytes without control characters")));
+  }
+  std::string why = req->checkpoint_step() >= 0
+                        ? absl::StrCat("checkpoint at step ", req->checkpoint_step())
+                        : std::string("no checkpoint");
+  if (!reason.empty()) absl::StrAppend(&why, " (", reason, ")");
+  auto* reactor = ctx->DefaultReactor();
+  deps_.manager->RequestRequeue(job->id, why, [reactor, resp, id = job->id](absl::Status s) {
+    if (!s.ok()) return reactor->Finish(ToGrpc(s));
+    resp->set_accepted(true);
+    resp->set_message(absl::StrCat("job ", id,
+                                   " is requeued: Slurm stops it and runs it again, "
+                                   "where it resumes from its last checkpoint"));
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+}  // namespace drocc::api
