@@ -8,18 +8,20 @@
 //   ckpt_options.on_commit = [&](const CommitInfo& c) { (*jc)->ReportCheckpoint(c); };
 //   for (step = first; step < steps; ++step) {
 //     Train(step);
-//     if ((*jc)->AgreeStop()) {                // collective, once per step
-//       ckpt->Save(step);                      // the final checkpoint, committed
-//       (*jc)->RequestRequeue(step, "stop signal");   // collective; see its comment
+//     const bool stop = (*jc)->AgreeStop();    // collective, once per step
+//     if (stop || step % 100 == 0) ckpt->Save(step);   // stop: the final checkpoint
+//     if (stop) {                              // on every rank at the same step
+//       (*jc)->RequestRequeue(step, "stop signal");   // collective, once Save returned OK
 //       break;
 //     }
 //   }
 //
 // Signals. The handler is installed by Create and the previous one restored by the destructor.
-// By default only SIGUSR1 is caught: Slurm sends it before the time limit with
-// `sbatch --signal=B:USR1@90` (and `scancel --signal=USR1` sends it by hand). SIGTERM is NOT
-// caught by default, because `drocc cancel` and `scancel` send SIGTERM to mean "end now";
-// name it in DROCC_CHECKPOINT_SIGNAL (e.g. "USR1,TERM") to checkpoint on it as well.
+// By default only SIGUSR1 is caught: Slurm sends it to the job steps before the time limit
+// with `sbatch --signal=USR1@90` (`B:USR1@90` reaches only the batch shell), and by hand with
+// `scancel --signal=USR1`. SIGTERM is NOT caught by default, because `drocc cancel` and
+// `scancel` send SIGTERM to mean "end now"; name it in DROCC_CHECKPOINT_SIGNAL (e.g.
+// "USR1,TERM") to checkpoint on it as well.
 //
 // Reports and requeue talk to droccd when droccd started the job (DROCC_JOB_TOKEN is set),
 // from rank 0 only; requeue falls back to Slurm's own (libslurm) for a Slurm job.
