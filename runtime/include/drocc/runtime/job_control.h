@@ -136,7 +136,7 @@ struct JobControlOptions {
 struct ReportStats {
   uint64_t sent = 0;     // droccd answered OK
   uint64_t failed = 0;   // the call failed (droccd down, slow, or refused it)
-  uint64_t dropped = 0;  // pushed out of a full queue before they could be sent
+  uint64_t dropped = 0;  // pushed out of a full queue, or left unsent by the destructor
   uint64_t pending = 0;  // queued or being sent now
 };
 
