@@ -57,6 +57,9 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
+# A requeued job waits cred_expire seconds before it may run again (default 120 s); jobs that
+# checkpoint and requeue themselves resume sooner with 60.
+AuthInfo=cred_expire=60
 # No cgroups in these machines: track processes by parent pid, no task binding.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
