@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     // after the final checkpoint has committed and the requeue was asked for.
     if (ckpt.ShouldStop(step)) {
       if (rank == 0) {
-        std::printf("stopping after step %" PRId64 ": checkpointed; the job is requeued\n", step);
+        std::printf("stopping after step %" PRId64 " with a final checkpoint\n", step);
         std::fflush(stdout);
       }
       MPI_Finalize();

@@ -2,6 +2,7 @@
 // shares (the shard plan, what follows a commit, counters). The background part of
 // asynchronous mode and of the node-local tier is in background.cc.
 
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -62,13 +63,22 @@ absl::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Create(CheckpointOpt
         "CheckpointOptions.node_local_directory is the shared directory itself; set it to "
         "node-local storage (e.g. $TMPDIR), or leave it empty");
   }
+  std::unique_ptr<JobControl> control;
   if (options.handle_signals || options.report_to_daemon) {
-    return absl::UnimplementedError(
-        "signal handling and reporting to droccd are not implemented yet; leave "
-        "CheckpointOptions.handle_signals and report_to_daemon false");
+    JobControlOptions jc = options.job_control;
+    jc.handle_signals = options.handle_signals;
+    ASSIGN_OR_RETURN(control, JobControl::Create(std::move(jc), comm));  // collective
+    if (options.report_to_daemon) {
+      options.on_commit = [jc = control.get(),
+                           user = std::move(options.on_commit)](const CommitInfo& info) {
+        jc->ReportCheckpoint(info);
+        if (user) user(info);
+      };
+    }
   }
   const bool background = options.async || !options.node_local_directory.empty();
   std::unique_ptr<Checkpointer> c(new Checkpointer(std::move(options), comm));
+  c->control_ = std::move(control);
   if (background) {
     absl::StatusOr<std::unique_ptr<Communicator>> dup = comm->Duplicate();
     if (!dup.ok()) {
@@ -264,6 +274,42 @@ absl::Status Checkpointer::Wait() {
   if (background_ == nullptr) return absl::OkStatus();
   background_->worker.WaitIdle();
   return background_->worker.TakeOutcome().value_or(absl::OkStatus());
+}
+
+bool Checkpointer::ShouldStop(int64_t step) {
+  if (control_ == nullptr || !options_.handle_signals) return false;
+  if (!control_->AgreeStop()) return false;  // collective: the same answer on every rank
+  // The final checkpoint: what is in flight first, then `step` unless it was just saved.
+  absl::Status before = Wait();
+  if (!before.ok() && comm_->Rank() == 0) {
+    Log(absl::StrCat("stopping: the checkpoint in flight failed: ", before.message()));
+  }
+  if (Stats().last_committed_step != step) {
+    absl::Status saved = Save(step);
+    if (saved.ok()) saved = Wait();
+    if (!saved.ok() && comm_->Rank() == 0) {
+      Log(absl::StrCat("stopping: the final checkpoint (step ", step,
+                       ") failed; the previous one stays: ", saved.message()));
+    }
+  }
+  const int64_t final_step = Stats().last_committed_step;
+  if (comm_->Rank() == 0) {
+    Log(absl::StrCat(
+        "stop signal: every rank stopped after step ", step, "; the last checkpoint ",
+        final_step >= 0 ? absl::StrCat("is of step ", final_step) : std::string("does not exist")));
+  }
+  if (options_.requeue_on_stop) {
+    // StopSignal() is that of this rank, 0 on a rank the signal did not reach.
+    const int sig = control_->StopSignal();
+    const char* name = sig > 0 ? sigabbrev_np(sig) : nullptr;
+    absl::Status requeued = control_->RequestRequeue(
+        final_step, name != nullptr ? absl::StrCat("SIG", name) : std::string("stop signal"));
+    if (comm_->Rank() == 0) {
+      Log(requeued.ok() ? std::string("the job is requeued")
+                        : absl::StrCat("the job could not be requeued: ", requeued.message()));
+    }
+  }
+  return true;
 }
 
 CheckpointStats Checkpointer::Stats() const {

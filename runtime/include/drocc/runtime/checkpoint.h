@@ -29,7 +29,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "drocc/runtime/commit_info.h"
 #include "drocc/runtime/communicator.h"
+#include "drocc/runtime/job_control.h"
 
 namespace drocc::runtime {
 
@@ -37,15 +39,6 @@ namespace checkpoint {
 struct Manifest;
 struct ShardPlan;
 }  // namespace checkpoint
-
-// What a committed checkpoint was; passed to CheckpointOptions::on_commit.
-struct CommitInfo {
-  int64_t step = -1;
-  uint64_t bytes = 0;  // all shards of all ranks (and the manifest)
-  double seconds = 0;  // from the Save call to the commit in `directory`
-  std::string path;    // <directory>/ckpt-<step>
-  int ranks = 0;       // how many ranks wrote it
-};
 
 struct CheckpointOptions {
   // Shared directory that holds the checkpoints (ckpt-<step>/...). Created if missing.
@@ -74,10 +67,19 @@ struct CheckpointOptions {
   // that committed it. Must not call back into the Checkpointer.
   std::function<void(const CommitInfo&)> on_commit;
 
-  // Not yet (later steps of issue 5). Create() refuses a value other than the default, so a
-  // program written for them fails loudly instead of silently running without.
-  bool handle_signals = false;    // Slurm --signal: final checkpoint, then requeue
-  bool report_to_daemon = false;  // report each checkpoint to droccd (RuntimeService)
+  // Job control (docs/runtime.md, "Job control"). handle_signals: catch the stop signals
+  // (SIGUSR1 unless DROCC_CHECKPOINT_SIGNAL or job_control.stop_signals say otherwise) so that
+  // ShouldStop() ends the run with a final checkpoint at the next step boundary.
+  bool handle_signals = false;
+  // After that final checkpoint, ask for the job to be requeued: through droccd when droccd
+  // started the job, else through Slurm.
+  bool requeue_on_stop = true;
+  // Report each committed checkpoint (step, bytes, seconds) to droccd when droccd started the
+  // job (DROCC_JOB_TOKEN is set); never waits for droccd, and goes on without it.
+  bool report_to_daemon = false;
+  // The rest of the job control settings (signals, timeouts, test seams). Its
+  // handle_signals is replaced by the field above.
+  JobControlOptions job_control;
 };
 
 // Counters of this rank's saves (every rank sees the same ones), for monitoring and tests.
@@ -163,6 +165,15 @@ class Checkpointer {
   // save in flight first, leaving its outcome to the next Wait or Save.
   absl::StatusOr<RestoreResult> Restore();
 
+  // The step boundary of a run that may be stopped (handle_signals), called once per step by
+  // every rank with the step just completed:
+  //   if (ckpt->ShouldStop(step)) break;
+  // False, at the cost of one small allreduce, until a stop signal reached any rank. Then true
+  // on every rank at the same step, once the final checkpoint (of `step`, unless it was just
+  // saved) has committed and, with requeue_on_stop, the job has asked to be requeued (rank 0
+  // logs to stderr why it could not be). Always false without handle_signals. Collective.
+  bool ShouldStop(int64_t step);
+
   // This rank's counters. Cheap; may be called any time from the thread that uses the
   // Checkpointer.
   CheckpointStats Stats() const;
@@ -193,7 +204,10 @@ class Checkpointer {
   std::vector<Item> items_;
   // Written by the application thread and the background thread.
   mutable std::mutex stats_mu_;
-  CheckpointStats stats_;                   // guarded by stats_mu_
+  CheckpointStats stats_;  // guarded by stats_mu_
+  // Signals, reports and requeue (handle_signals or report_to_daemon). Declared before
+  // background_ so that it outlives it: background commits report through it.
+  std::unique_ptr<JobControl> control_;
   std::unique_ptr<Background> background_;  // async or node-local only; destroyed first
 };
 

@@ -40,7 +40,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "drocc/runtime/checkpoint.h"
+#include "drocc/runtime/commit_info.h"
 #include "drocc/runtime/communicator.h"
 
 namespace drocc::runtime {
