@@ -7,18 +7,23 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "tests/unit/runtime/checkpoint_fixture.h"
+#include "tests/unit/runtime/fake_job_services.h"
 
 namespace drocc::runtime {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::FakeDaemonClient;
+using testing::FakeSlurmRequeuer;
 using ::testing::HasSubstr;
+using testing::ScopedEnv;
 using testing::State;
 using ::testing::UnorderedElementsAre;
 
@@ -216,16 +221,92 @@ TEST_F(CheckpointerTest, RegistrationMistakesAreRefused) {
   EXPECT_TRUE(absl::IsInvalidArgument((*c)->Save(-1)));
 }
 
-TEST_F(CheckpointerTest, OptionsNotYetImplementedAreRefused) {
+TEST_F(CheckpointerTest, BadOptionsAreRefused) {
   const std::string d = dir_.path();
-  EXPECT_TRUE(absl::IsUnimplemented(
-      Checkpointer::Create({.directory = d, .handle_signals = true}, comm_).status()));
-  EXPECT_TRUE(absl::IsUnimplemented(
-      Checkpointer::Create({.directory = d, .report_to_daemon = true}, comm_).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
       Checkpointer::Create({.directory = d, .node_local_directory = d + "/"}, comm_).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(Checkpointer::Create({}, comm_).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(Checkpointer::Create({.directory = d}, nullptr).status()));
+  ScopedEnv env({{kCheckpointSignalEnv, "NOSUCHSIGNAL"}});
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      Checkpointer::Create({.directory = d, .handle_signals = true}, comm_).status()));
+}
+
+// Job control through the Checkpointer: droccd and Slurm are fakes (job_control_test.cc and
+// the e2e checkpoint test cover the real ones).
+class CheckpointerJobControlTest : public CheckpointerTest {
+ protected:
+  CheckpointOptions Options(bool async) {
+    CheckpointOptions o{
+        .directory = Dir(), .async = async, .handle_signals = true, .report_to_daemon = true};
+    o.job_control.daemon = daemon_;
+    o.job_control.slurm = slurm_;
+    return o;
+  }
+  std::shared_ptr<FakeDaemonClient> daemon_ = std::make_shared<FakeDaemonClient>();
+  std::shared_ptr<FakeSlurmRequeuer> slurm_ = std::make_shared<FakeSlurmRequeuer>();
+};
+
+TEST_F(CheckpointerJobControlTest, AStopSignalEndsTheRunWithAFinalCheckpointAndARequeue) {
+  for (bool async : {false, true}) {
+    SCOPED_TRACE(async ? "asynchronous" : "synchronous");
+    std::filesystem::remove_all(Dir());
+    daemon_ = std::make_shared<FakeDaemonClient>();
+    State s;
+    auto c = Make(s, Options(async));
+    ASSERT_NE(c, nullptr);
+    int64_t stopped_at = -1;
+    for (int64_t step = 0; step < 100; ++step) {
+      s.Fill(step);
+      if (step % 10 == 9) {
+        ASSERT_TRUE(c->Save(step).ok());
+      }
+      if (step == 14) {
+        ASSERT_EQ(raise(SIGUSR1), 0);  // as Slurm's --signal would
+      }
+      if (c->ShouldStop(step)) {
+        stopped_at = step;
+        break;
+      }
+    }
+    EXPECT_EQ(stopped_at, 14);  // the first step boundary after the signal
+    EXPECT_EQ(c->Stats().last_committed_step, 14);
+    const State saved = s;
+    c.reset();  // flushes the reports
+    std::vector<FakeDaemonClient::Call> calls = daemon_->calls();
+    ASSERT_EQ(calls.size(), 3u);
+    EXPECT_EQ(calls[0].method, "ReportCheckpoint");
+    EXPECT_EQ(calls[0].step, 9);
+    EXPECT_EQ(calls[1].method, "ReportCheckpoint");
+    EXPECT_EQ(calls[1].step, 14);
+    EXPECT_EQ(calls[2].method, "RequestRequeue");
+    EXPECT_EQ(calls[2].step, 14);
+    EXPECT_EQ(calls[2].text, "SIGUSR1");
+    EXPECT_TRUE(slurm_->requeued.empty());  // droccd accepted
+
+    State back;
+    auto r = Make(back, {.directory = Dir()});
+    auto restored = r->Restore();
+    ASSERT_TRUE(restored.ok()) << restored.status();
+    EXPECT_EQ(restored->step, 14);
+    EXPECT_EQ(back, saved);
+  }
+}
+
+TEST_F(CheckpointerJobControlTest, NoSignalNoStopAndAStepJustSavedIsNotSavedTwice) {
+  State s;
+  auto c = Make(s, Options(false));
+  ASSERT_NE(c, nullptr);
+  s.Fill(3);
+  EXPECT_FALSE(c->ShouldStop(3));
+  ASSERT_TRUE(c->Save(3).ok());
+  ASSERT_EQ(raise(SIGUSR1), 0);
+  EXPECT_TRUE(c->ShouldStop(3));
+  EXPECT_EQ(c->Stats().saves_started, 1);  // step 3 was committed already
+  // Without handle_signals there is no stop, whatever arrives.
+  auto plain = Checkpointer::Create({.directory = Dir() + "/plain"}, comm_);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->ShouldStop(1));
 }
 
 }  // namespace
