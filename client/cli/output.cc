@@ -189,6 +189,7 @@ nlohmann::json JobToJson(const v1::Job& job) {
       {"script_path", s.script_path()},
       {"stdout_path", job.stdout_path()},
       {"stderr_path", job.stderr_path()},
+      {"open_mode", s.open_mode().empty() ? nlohmann::json() : nlohmann::json(s.open_mode())},
       {"requeue_count", job.requeue_count()},
       {"reserved_milli", MilliByResource(job.reserved())},
       {"charged_milli", MilliByResource(job.charged())},
@@ -224,6 +225,7 @@ std::string JobDetail(const v1::Job& job) {
   if (!job.stderr_path().empty() && job.stderr_path() != job.stdout_path()) {
     t.Add({"Error", job.stderr_path()});
   }
+  if (!s.open_mode().empty()) t.Add({"Open mode", s.open_mode()});
   std::string out = t.Render();
   // The first row is the header of a two-column table: drop the header gap.
   if (job.events_size() > 0) {

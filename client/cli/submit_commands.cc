@@ -28,6 +28,7 @@ void ToProto(const client::JobRequest& r, v1::JobSpec* s) {
   s->set_export_mode(r.export_mode);
   s->set_output(r.output);
   s->set_error(r.error);
+  s->set_open_mode(r.open_mode);
   s->set_nodes(r.nodes);
   s->set_max_nodes(r.max_nodes);
   s->set_ntasks(r.ntasks);

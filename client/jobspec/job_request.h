@@ -29,6 +29,9 @@ struct JobRequest {
   std::string export_mode;               // --export exactly as given; "ALL" when not given
   std::string output;  // -o pattern as given ("" = Slurm's default); "none" becomes /dev/null
   std::string error;   // -e pattern as given; Slurm expands %j, %x, %u ... on the node
+  // --open-mode: kOpenModeAppend or kOpenModeTruncate (open_mode.h); "" = not given, Slurm's
+  // default (slurm.conf JobFileAppend) applies.
+  std::string open_mode;
 
   // Counts: 0 = not given (Slurm's default applies).
   uint32_t nodes = 0;      // -N N or the N of N-M

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "client/jobspec/export_env.h"
 #include "client/jobspec/memory_size.h"
+#include "client/jobspec/open_mode.h"
 #include "client/jobspec/parse_util.h"
 #include "client/jobspec/resources.h"
 #include "client/jobspec/sbatch_options.h"
@@ -328,6 +329,9 @@ absl::StatusOr<JobRequest> ResolveJobRequest(const SubmitFlags& cli, const Submi
   job.args = flags.script_args;
   job.output = OutputPattern(text_of("output"));
   job.error = OutputPattern(text_of("error"));
+  if (const Value* v = values.Get("open-mode")) {
+    ASSIGN_OR_RETURN(job.open_mode, At(*v, ParseOpenMode(v->text, v->label)));
+  }
 
   job.workdir = ctx.cwd;
   if (const Value* v = values.Get("chdir"))

@@ -119,8 +119,9 @@ constexpr SbatchOption kOptions[] = {
     {'\0', "ntasks-per-gpu", true, U::kUnsupported, nullptr, "", kCpuLayout},
     {'\0', "ntasks-per-node", true, U::kSupported, &F::ntasks_per_node, "N", "tasks per node"},
     {'\0', "ntasks-per-socket", true, U::kUnsupported, nullptr, "", kCpuLayout},
-    {'\0', "open-mode", true, U::kUnsupported, nullptr, "",
-     "drocc's output files follow Slurm's default; remove it"},
+    {'\0', "open-mode", true, U::kSupported, &F::open_mode, "{append|truncate}",
+     "append to the output and error files (keeps what earlier runs of a requeued job wrote) "
+     "or truncate them; default: Slurm's JobFileAppend setting"},
     {'o', "output", true, U::kSupported, &F::output, "PATTERN",
      "file for the job's standard output (%j = job id, %x = job name)"},
     {'O', "overcommit", false, U::kUnsupported, nullptr, "", kCpuLayout},

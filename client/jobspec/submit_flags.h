@@ -27,6 +27,7 @@ struct SubmitFlags {
   std::optional<std::string> partition;        // -p/--partition
   std::optional<std::string> output;           // -o/--output
   std::optional<std::string> error;            // -e/--error
+  std::optional<std::string> open_mode;        // --open-mode
   std::optional<std::string> chdir;            // -D/--chdir
   std::optional<std::string> export_env;       // --export
   std::optional<std::string> signal;           // --signal
@@ -49,9 +50,9 @@ struct SubmitFlags {
 // Registers sbatch's spellings on a CLI11 (sub)command, storing into `f`, which must outlive
 // the parse: -N/--nodes, -n/--ntasks, --ntasks-per-node, -c/--cpus-per-task, --gpus-per-node,
 // --gres, --mem, -t/--time, -J/--job-name, -p/--partition, -o/--output, -e/--error,
-// -D/--chdir, --export, --signal, --project, --priority, --parsable, plus -A/--account and the
-// ignored --mail-type, --mail-user and --comment. Every form sbatch takes works: --opt=value,
-// --opt value, -Nvalue, -N value.
+// --open-mode, -D/--chdir, --export, --signal, --project, --priority, --parsable, plus
+// -A/--account and the ignored --mail-type, --mail-user and --comment. Every form sbatch takes
+// works: --opt=value, --opt value, -Nvalue, -N value.
 //
 // It makes `app` a prefix command (parsing stops at SCRIPT; the rest goes to the script) and
 // installs a parse-complete callback that fills f.script and f.script_args: do not replace

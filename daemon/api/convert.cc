@@ -36,6 +36,7 @@ queue::JobSpec FromProto(const v1::JobSpec& p) {
   s.export_mode = p.export_mode();
   s.output = p.output();
   s.error = p.error();
+  s.open_mode = p.open_mode();
   s.nodes = p.nodes();
   s.max_nodes = p.max_nodes();
   s.ntasks = p.ntasks();
@@ -63,6 +64,7 @@ void ToProto(const queue::JobSpec& s, v1::JobSpec* p) {
   p->set_export_mode(s.export_mode);
   p->set_output(s.output);
   p->set_error(s.error);
+  p->set_open_mode(s.open_mode);
   p->set_nodes(s.nodes);
   p->set_max_nodes(s.max_nodes);
   p->set_ntasks(s.ntasks);

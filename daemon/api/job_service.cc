@@ -1,5 +1,6 @@
 #include "daemon/api/job_service.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -93,6 +94,13 @@ absl::Status ValidateSubmit(const v1::SubmitJobRequest& req, const auth::Caller&
     return Invalid("the maximum node count is below the minimum");
   }
   if (s.time_limit_s() < -1) return Invalid("the time limit is negative");
+  if (!s.open_mode().empty() && s.open_mode() != queue::kOpenModeAppend &&
+      s.open_mode() != queue::kOpenModeTruncate) {
+    return Invalid(absl::StrCat("unknown open mode \"", absl::CEscape(s.open_mode().substr(0, 64)),
+                                "\": use \"", queue::kOpenModeAppend, "\" or \"",
+                                queue::kOpenModeTruncate,
+                                "\", or leave it empty for Slurm's default"));
+  }
   if (req.idempotency_key().size() > 128) {
     return Invalid("the idempotency key is longer than 128 characters");
   }

@@ -50,6 +50,10 @@ struct SignalSpec {
   bool operator==(const SignalSpec&) const = default;
 };
 
+// JobSpec::open_mode besides "" (not given: Slurm's default, slurm.conf JobFileAppend).
+inline constexpr char kOpenModeAppend[] = "append";
+inline constexpr char kOpenModeTruncate[] = "truncate";
+
 // What the user asked for (mirrors drocc.v1.JobSpec). Zero means "not given".
 struct JobSpec {
   std::string name;
@@ -63,6 +67,7 @@ struct JobSpec {
   std::string export_mode;
   std::string output;
   std::string error;
+  std::string open_mode;  // kOpenModeAppend, kOpenModeTruncate or ""
   uint32_t nodes = 0;
   uint32_t max_nodes = 0;
   uint32_t ntasks = 0;

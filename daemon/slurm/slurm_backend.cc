@@ -132,6 +132,16 @@ absl::StatusOr<uint64_t> SlurmBackend::Submit(const queue::Job& job) {
   d.comment = CStr(r.comment);
   d.std_out = CStr(r.std_out);
   d.std_err = CStrOrNull(r.std_err);
+  switch (r.open_mode) {
+    case OpenMode::kSlurmDefault:  // 0, as slurm_init_job_desc_msg left it
+      break;
+    case OpenMode::kAppend:
+      d.open_mode = OPEN_MODE_APPEND;
+      break;
+    case OpenMode::kTruncate:
+      d.open_mode = OPEN_MODE_TRUNCATE;
+      break;
+  }
   d.partition = CStrOrNull(r.partition);
   d.alloc_node = CStr(r.alloc_node);  // slurmctld refuses a batch job without it
   d.submit_line = CStr(r.submit_line);

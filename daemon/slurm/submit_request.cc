@@ -60,8 +60,27 @@ bool HasVar(const std::vector<std::string>& env, absl::string_view name) {
                      [&](const std::string& e) { return VarName(e) == name; });
 }
 
+absl::StatusOr<OpenMode> ParseOpenMode(const queue::Job& job) {
+  const std::string& mode = job.spec.open_mode;
+  if (mode.empty()) return OpenMode::kSlurmDefault;
+  if (mode == queue::kOpenModeAppend) return OpenMode::kAppend;
+  if (mode == queue::kOpenModeTruncate) return OpenMode::kTruncate;
+  return Invalid(job,
+                 absl::StrCat("unknown --open-mode \"", absl::CEscape(mode), "\"; use \"",
+                              queue::kOpenModeAppend, "\" or \"", queue::kOpenModeTruncate, "\""));
+}
+
+// Replaces `name`'s entry in `env`, or adds one.
+void SetVar(std::vector<std::string>& env, absl::string_view name, absl::string_view value) {
+  env.erase(std::remove_if(env.begin(), env.end(),
+                           [name](const std::string& e) { return VarName(e) == name; }),
+            env.end());
+  env.push_back(absl::StrCat(name, "=", value));
+}
+
 absl::StatusOr<std::vector<std::string>> BuildEnvironment(const queue::Job& job,
                                                           absl::string_view job_name,
+                                                          OpenMode open_mode,
                                                           absl::string_view submit_host) {
   for (const std::string& e : job.spec.environment) {
     size_t eq = e.find('=');
@@ -87,10 +106,10 @@ absl::StatusOr<std::vector<std::string>> BuildEnvironment(const queue::Job& job,
     if (!HasVar(env, name)) env.push_back(absl::StrCat(name, "=", value));
   };
   // sbatch exports its job name: slurmstepd expands %x from it (without it, "(null)").
-  env.erase(std::remove_if(env.begin(), env.end(),
-                           [](const std::string& e) { return VarName(e) == "SLURM_JOB_NAME"; }),
-            env.end());
-  env.push_back(absl::StrCat("SLURM_JOB_NAME=", job_name));
+  SetVar(env, "SLURM_JOB_NAME", job_name);
+  // And its --open-mode, which srun inside the job reads for its own output files.
+  if (open_mode == OpenMode::kAppend) SetVar(env, "SLURM_OPEN_MODE", "a");
+  if (open_mode == OpenMode::kTruncate) SetVar(env, "SLURM_OPEN_MODE", "t");
   if (load_user_env) add_default("SLURM_GET_USER_ENV", "1");
   add_default("SLURM_SUBMIT_DIR", job.spec.workdir);
   if (!submit_host.empty()) add_default("SLURM_SUBMIT_HOST", submit_host);
@@ -203,7 +222,8 @@ absl::StatusOr<SubmitRequest> BuildSubmitRequest(const queue::Job& job,
                                        : absl::StrCat("drocc-", job.id);
   r.argv.push_back(spec.script_path.empty() ? r.name : spec.script_path);
   r.argv.insert(r.argv.end(), spec.args.begin(), spec.args.end());
-  ASSIGN_OR_RETURN(r.environment, BuildEnvironment(job, r.name, submit_host));
+  ASSIGN_OR_RETURN(r.open_mode, ParseOpenMode(job));
+  ASSIGN_OR_RETURN(r.environment, BuildEnvironment(job, r.name, r.open_mode, submit_host));
   r.user_id = job.uid;
   r.group_id = job.gid;
   r.comment = DroccComment(job.id);

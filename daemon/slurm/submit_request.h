@@ -17,6 +17,13 @@ namespace drocc::slurm {
 // time_limit_min for "UNLIMITED" (JobSpec::time_limit_s == -1): Slurm's INFINITE.
 inline constexpr uint32_t kTimeLimitUnlimited = 0xffffffff;
 
+// sbatch --open-mode, for job_desc_msg_t::open_mode (OPEN_MODE_APPEND, OPEN_MODE_TRUNCATE).
+enum class OpenMode {
+  kSlurmDefault,  // leave open_mode 0: slurm.conf JobFileAppend decides
+  kAppend,
+  kTruncate,
+};
+
 // Zero / empty means "not set: Slurm's default".
 struct SubmitRequest {
   std::string script;
@@ -29,6 +36,7 @@ struct SubmitRequest {
   std::string comment;  // DroccComment(job.id)
   std::string std_out;  // always set: the user's -o or kDefaultOutputPattern
   std::string std_err;  // empty: into std_out
+  OpenMode open_mode = OpenMode::kSlurmDefault;
   uint32_t min_nodes = 0;
   uint32_t max_nodes = 0;
   uint32_t num_tasks = 0;
@@ -58,6 +66,9 @@ struct SubmitRequest {
 // "gres:gpu:N" only when --gres has no gpu entry, and must agree with it otherwise.
 // Output: the user's -o, else kDefaultOutputPattern, sent as given (slurmstepd expands it
 // and resolves it against the work dir; see filename_pattern.h); no -e means into -o.
+// job.spec.open_mode "append" / "truncate" set open_mode (anything else but "" is
+// INVALID_ARGUMENT), and SLURM_OPEN_MODE=a / =t in the environment, as sbatch exports it so
+// that srun steps inside the job open their files the same way.
 //
 // The environment follows sbatch --export (job.spec.export_mode):
 //   "ALL" or ""  job.spec.environment as the client captured it;

@@ -41,6 +41,7 @@ absl::StatusOr<std::string> JobSpecToJson(const queue::JobSpec& spec) {
   Put(j, "export_mode", spec.export_mode);
   Put(j, "output", spec.output);
   Put(j, "error", spec.error);
+  Put(j, "open_mode", spec.open_mode);
   Put(j, "nodes", spec.nodes);
   Put(j, "max_nodes", spec.max_nodes);
   Put(j, "ntasks", spec.ntasks);
@@ -87,6 +88,7 @@ absl::StatusOr<queue::JobSpec> JobSpecFromJson(absl::string_view text) {
     Get(j, "export_mode", spec.export_mode);
     Get(j, "output", spec.output);
     Get(j, "error", spec.error);
+    Get(j, "open_mode", spec.open_mode);  // absent before drocc knew --open-mode: ""
     Get(j, "nodes", spec.nodes);
     Get(j, "max_nodes", spec.max_nodes);
     Get(j, "ntasks", spec.ntasks);

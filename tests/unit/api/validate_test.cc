@@ -17,6 +17,24 @@ const auth::Caller kAlice{.uid = 1001, .gid = 1001, .user = "alice"};
 
 TEST(ValidateSubmitTest, AcceptsAPlainJob) { EXPECT_TRUE(ValidateSubmit(Good(), kAlice, {}).ok()); }
 
+TEST(ValidateSubmitTest, AcceptsBothOpenModes) {
+  for (const char* mode : {"append", "truncate"}) {
+    v1::SubmitJobRequest req = Good();
+    req.mutable_spec()->set_open_mode(mode);
+    EXPECT_TRUE(ValidateSubmit(req, kAlice, {}).ok()) << mode;
+  }
+}
+
+TEST(ValidateSubmitTest, UnknownOpenModeNamesTheAcceptedValues) {
+  v1::SubmitJobRequest req = Good();
+  req.mutable_spec()->set_open_mode("APPEND");
+  absl::Status s = ValidateSubmit(req, kAlice, {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "unknown open mode \"APPEND\": use \"append\" or \"truncate\", or leave it empty for "
+            "Slurm's default");
+}
+
 TEST(ValidateSubmitTest, RefusesRootAndSystemAccounts) {
   auth::Caller root{.uid = 0, .gid = 0, .user = "root", .is_admin = true};
   absl::Status s = ValidateSubmit(Good(), root, {});
@@ -46,6 +64,8 @@ TEST(ValidateSubmitTest, RefusesMalformedRequests) {
        }},
       {"negative time", [](auto& r) { r.mutable_spec()->set_time_limit_s(-5); }},
       {"newline in output", [](auto& r) { r.mutable_spec()->set_output("a\nb"); }},
+      {"unknown open mode", [](auto& r) { r.mutable_spec()->set_open_mode("overwrite"); }},
+      {"open mode not spelled as stored", [](auto& r) { r.mutable_spec()->set_open_mode("a"); }},
       {"long key", [](auto& r) { r.set_idempotency_key(std::string(200, 'k')); }},
   };
   for (const Case& c : cases) {

@@ -1,5 +1,6 @@
 #include "client/cli/output.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -77,6 +78,19 @@ TEST(EnumLabelTest, StripsPrefixAndLowers) {
   EXPECT_EQ(EnumLabel("ACCOUNT_KIND_LAB", "ACCOUNT_KIND_"), "lab");
   EXPECT_EQ(EnumLabel("PROJECT_ROLE_MANAGER", "PROJECT_ROLE_"), "manager");
   EXPECT_EQ(EnumLabel("OTHER", "ACCOUNT_KIND_"), "other");
+}
+
+TEST(JobOutputTest, OpenModeShownOnlyWhenGiven) {
+  v1::Job job;
+  job.set_id(42);
+  job.mutable_spec()->set_name("train");
+  job.set_stdout_path("/home/alice/slurm-7.out");
+  EXPECT_EQ(JobDetail(job).find("Open mode"), std::string::npos);
+  EXPECT_TRUE(JobToJson(job)["open_mode"].is_null());
+
+  job.mutable_spec()->set_open_mode("append");
+  EXPECT_THAT(JobDetail(job), ::testing::ContainsRegex("\nOpen mode +append\n"));
+  EXPECT_EQ(JobToJson(job)["open_mode"], "append");
 }
 
 TEST(TimeTest, UnsetIsNone) {

@@ -161,6 +161,18 @@ INSTANTIATE_TEST_SUITE_P(
                 {"--priority=TOP", "job.sh"},
                 "invalid priority \"TOP\" (--priority): use a whole number from -2147483648 to "
                 "2147483647"},
+        BadCase{"open_mode_bad_in_script",
+                {"#SBATCH -N 1", "#SBATCH --open-mode=overwrite"},
+                {"job.sh"},
+                "in script line 3: invalid open mode \"overwrite\" (--open-mode): use append "
+                "(keep what the output files hold, e.g. from an earlier run of a requeued job) or "
+                "truncate (start them empty)"},
+        BadCase{"open_mode_bad_on_cli",
+                {"#SBATCH --open-mode=append"},
+                {"--open-mode=keep", "job.sh"},
+                "invalid open mode \"keep\" (--open-mode): use append (keep what the output "
+                "files hold, e.g. from an earlier run of a requeued job) or truncate (start them "
+                "empty)"},
         BadCase{"export_bad",
                 {"#SBATCH --export=ALL,NONE"},
                 {"job.sh"},

@@ -39,6 +39,7 @@ TEST_F(ResolveTest, DefaultsFromAPlainScript) {
   EXPECT_EQ(job->partition, "");
   EXPECT_EQ(job->output, "");
   EXPECT_EQ(job->error, "");
+  EXPECT_EQ(job->open_mode, "");
   EXPECT_EQ(job->nodes, 0u);
   EXPECT_EQ(job->max_nodes, 0u);
   EXPECT_EQ(job->ntasks, 0u);
@@ -60,7 +61,7 @@ TEST_F(ResolveTest, DirectivesFillTheRequest) {
              "#SBATCH -t 1-12:00:00", "#SBATCH -p gpu",
              "#SBATCH -o logs/%x-%j.out -e logs/%x-%j.err", "#SBATCH -D /scratch/ana",
              "#SBATCH --signal=B:USR1@90", "#SBATCH --project=ml-lab", "#SBATCH --priority=3",
-             "#SBATCH --export=NONE,EDITOR,A=1", "srun ./train"});
+             "#SBATCH --export=NONE,EDITOR,A=1", "#SBATCH --open-mode=append", "srun ./train"});
   absl::StatusOr<JobRequest> job = Submit({"job.sh", "--epochs", "3"});
   ASSERT_TRUE(job.ok()) << job.status();
   EXPECT_EQ(job->name, "my job");
@@ -76,6 +77,7 @@ TEST_F(ResolveTest, DirectivesFillTheRequest) {
   EXPECT_EQ(job->partition, "gpu");
   EXPECT_EQ(job->output, "logs/%x-%j.out");
   EXPECT_EQ(job->error, "logs/%x-%j.err");
+  EXPECT_EQ(job->open_mode, "append");
   EXPECT_EQ(job->workdir, "/scratch/ana");
   EXPECT_EQ(job->signal.signal, SIGUSR1);
   EXPECT_EQ(job->signal.seconds_before, 90u);
@@ -198,6 +200,12 @@ INSTANTIATE_TEST_SUITE_P(
                      "a.err",
                      "/dev/null",
                      [](const JobRequest& j) { return j.error; }},
+        OverrideCase{"open_mode",
+                     "#SBATCH --open-mode=append",
+                     {"--open-mode", "TRUNCATE"},
+                     "append",
+                     "truncate",
+                     [](const JobRequest& j) { return j.open_mode; }},
         OverrideCase{"chdir",
                      "#SBATCH -D /scratch/a",
                      {"-D", "sub"},

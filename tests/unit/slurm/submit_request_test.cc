@@ -42,6 +42,7 @@ TEST(SubmitRequestTest, MinimalJobGetsSbatchDefaults) {
   EXPECT_EQ(r.comment, "drocc:17");
   EXPECT_EQ(r.std_out, "slurm-%j.out");
   EXPECT_EQ(r.std_err, "");
+  EXPECT_EQ(r.open_mode, OpenMode::kSlurmDefault);
   EXPECT_EQ(r.alloc_node, "login1");
   EXPECT_EQ(r.partition, "");
   EXPECT_EQ(r.min_nodes, 0u);
@@ -118,6 +119,42 @@ TEST(SubmitRequestTest, OutputAndErrorPatternsAsGiven) {
   SubmitRequest r = Build(j);
   EXPECT_EQ(r.std_out, "logs/%x-%j.out");
   EXPECT_EQ(r.std_err, "/scratch/%u/%j.err");
+}
+
+TEST(SubmitRequestTest, OpenModeAsSbatchSendsIt) {
+  // sbatch exports the mode as SLURM_OPEN_MODE so that srun inside the job uses it too,
+  // replacing one inherited from an enclosing job, and also with --export=NONE. Not given:
+  // Slurm's default, and the captured environment passes as it is.
+  struct Case {
+    const char* open_mode;
+    const char* export_mode;
+    OpenMode want;
+    std::vector<std::string> want_env;  // the SLURM_OPEN_MODE and PATH entries
+  };
+  for (const Case& c :
+       {Case{"append", "ALL", OpenMode::kAppend, {"PATH=/usr/bin", "SLURM_OPEN_MODE=a"}},
+        Case{"truncate", "NONE", OpenMode::kTruncate, {"SLURM_OPEN_MODE=t"}},
+        Case{"", "ALL", OpenMode::kSlurmDefault, {"PATH=/usr/bin", "SLURM_OPEN_MODE=t"}}}) {
+    queue::Job j = MinimalJob();
+    j.spec.export_mode = c.export_mode;
+    j.spec.environment = {"PATH=/usr/bin", "SLURM_OPEN_MODE=t"};  // from an enclosing job
+    j.spec.open_mode = c.open_mode;
+    SubmitRequest r = Build(j);
+    EXPECT_EQ(r.open_mode, c.want) << c.open_mode;
+    std::vector<std::string> env;
+    for (const std::string& e : r.environment) {
+      if (e.starts_with("SLURM_OPEN_MODE=") || e.starts_with("PATH=")) env.push_back(e);
+    }
+    EXPECT_THAT(env, ::testing::UnorderedElementsAreArray(c.want_env)) << c.open_mode;
+  }
+}
+
+TEST(SubmitRequestTest, UnknownOpenModeIsRefused) {
+  queue::Job j = MinimalJob();
+  j.spec.open_mode = "APPEND";  // the API stores the lower-case spelling only
+  absl::Status s = Error(j);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "job 17: unknown --open-mode \"APPEND\"; use \"append\" or \"truncate\"");
 }
 
 TEST(SubmitRequestTest, NodeAndTaskCountsAsSbatchDerivesThem) {

@@ -26,6 +26,7 @@ TEST(SpecJsonTest, EveryFieldRoundTrips) {
   spec.export_mode = "NONE";
   spec.output = "out-%j.log";
   spec.error = "err-%j.log";
+  spec.open_mode = queue::kOpenModeAppend;
   spec.max_nodes = 4;
   spec.ntasks = 8;
   spec.cpus_per_task = 6;
@@ -51,6 +52,18 @@ TEST(SpecJsonTest, MissingAndNullFieldsReadAsZero) {
   JobSpec want;
   want.name = "x";
   EXPECT_EQ(*spec, want);
+}
+
+TEST(SpecJsonTest, OpenModeIsStoredAndSpecsWithoutItReadAsSlurmsDefault) {
+  JobSpec spec;
+  spec.open_mode = queue::kOpenModeTruncate;
+  EXPECT_EQ(*JobSpecToJson(spec), R"({"open_mode":"truncate"})");
+  EXPECT_EQ(RoundTrip(spec), spec);
+  // As a droccd from before --open-mode stored it.
+  absl::StatusOr<JobSpec> old = JobSpecFromJson(R"({"name":"x","output":"o-%j.log"})");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->open_mode, "");
+  EXPECT_EQ(old->output, "o-%j.log");
 }
 
 TEST(SpecJsonTest, UnknownFieldsAreIgnored) {
