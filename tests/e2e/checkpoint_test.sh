@@ -56,6 +56,8 @@ wait_state alice "$id" 240 RUNNING COMPLETED FAILED CANCELLED TIMEOUT LOST
 wait_state alice "$id" 180 COMPLETED FAILED CANCELLED TIMEOUT LOST
 out=$(as alice drocc logs "$id")
 assert_eq "$(field alice "$id" state)" COMPLETED "state of the requeued job ($out)"
+# --open-mode=append: the first run's output is still there, before the second's.
+assert_contains "$out" "stopping after step $stop_step with a final checkpoint" "output of the first run"
 assert_contains "$out" "resuming from the checkpoint of step $stop_step" "output of the second run"
 assert_eq "$(grep '^result:' <<<"$out")" "$ref" "result after the requeue"
 assert_eq "$(field alice "$id" requeue_count)" 1 "requeue count"
