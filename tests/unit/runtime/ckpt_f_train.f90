@@ -185,6 +185,10 @@ program ckpt_f_train
       ' reported by on_commit, ', bad_paths, ' with a wrong path'
     call fail("stats", "the counters do not match")
   end if
+  ! The options reached the library field by field: asynchronous saves use a host buffer.
+  if (index(mode, "async") == 1 .and. saves > 0 .and. stats%buffer_bytes == 0) then
+    call fail("stats", "async was asked for, but no host buffer was allocated")
+  end if
   call check("destroy", drocc_ckpt_destroy(ckpt))
   if (c_associated(ckpt)) call fail("destroy", "the handle was not reset")
 
