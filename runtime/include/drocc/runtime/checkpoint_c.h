@@ -137,10 +137,9 @@ typedef struct drocc_ckpt_options {
 int drocc_ckpt_options_init(drocc_ckpt_options_t* options, size_t struct_size);
 
 #ifndef DROCC_CKPT_NO_MPI
-/* Creates a checkpointer over the ranks of `comm` (not duplicated for the application's use,
- * not owned; it must stay valid until drocc_ckpt_destroy). MPI must be initialised (with
- * MPI_THREAD_MULTIPLE for async or node_local_directory). Collective. On success *out is the
- * handle; on failure *out is NULL. */
+/* Creates a checkpointer over the ranks of `comm`, which is not owned and must stay valid
+ * until drocc_ckpt_destroy. MPI must be initialised (with MPI_THREAD_MULTIPLE for async or
+ * node_local_directory). Collective. On success *out is the handle; on failure *out is NULL. */
 int drocc_ckpt_create(const drocc_ckpt_options_t* options, MPI_Comm comm, drocc_ckpt_t** out);
 /* The same with a Fortran communicator handle (MPI_COMM_WORLD of `use mpi`, or the MPI_VAL of
  * a `use mpi_f08` type(MPI_Comm)), converted with MPI_Comm_f2c. */
