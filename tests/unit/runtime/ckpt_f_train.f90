@@ -201,10 +201,12 @@ program ckpt_f_train
     allocate(counts(nranks), displs(nranks), lcgs(nranks))
     allocate(all(merge(n, 1_c_int64_t, rank == 0)))
     call MPI_Gather(int(count), 1, MPI_INTEGER, counts, 1, MPI_INTEGER, 0, MPI_COMM_WORLD, ierr)
-    displs(1) = 0
-    do r = 2, nranks
-      displs(r) = displs(r - 1) + counts(r - 1)
-    end do
+    displs(:) = 0  ! counts and displs matter on rank 0 only, where MPI_Gather filled counts
+    if (rank == 0) then
+      do r = 2, nranks
+        displs(r) = displs(r - 1) + counts(r - 1)
+      end do
+    end if
     call MPI_Gatherv(x, int(count), MPI_DOUBLE_PRECISION, all, counts, displs, &
       MPI_DOUBLE_PRECISION, 0, MPI_COMM_WORLD, ierr)
     call MPI_Gather(lcg, 1, MPI_INTEGER8, lcgs, 1, MPI_INTEGER8, 0, MPI_COMM_WORLD, ierr)
@@ -216,6 +218,10 @@ program ckpt_f_train
     close(u)
   end if
   if (.not. serial) call MPI_Finalize(ierr)
+  ! Variables of a main program live until the end (they are SAVEd): free them for LSan.
+  deallocate(x, all, lcgs, local_dir)
+  if (allocated(counts)) deallocate(counts, displs)
+  if (allocated(line)) deallocate(line)
 
 contains
 
