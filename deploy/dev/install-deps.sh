@@ -8,6 +8,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake pkg-config git clang-format
+  # Fortran: the runtime's Fortran module and its test (CMake builds them when it finds one)
+  gfortran
   # gRPC / protobuf
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   # libraries used by daemon / client / runtime

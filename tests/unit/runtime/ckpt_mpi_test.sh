@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# MPI acceptance tests of the checkpoint core (ckpt_train.cc is the "training" program).
+# MPI acceptance tests of the checkpoint core. TRAIN_BIN is the "training" program: ckpt_train
+# (ckpt_train.cc, the C++ API) or ckpt_c_train (ckpt_c_train.c, the C API), which take the same
+# arguments and write the same output.
 #
 #   ckpt_mpi_test.sh TRAIN_BIN resume NP [MODE]
 #                                          acceptance 1: save at step 8 on NP ranks, restore in
 #                                          a new process, continue to 20: bit-identical to an
 #                                          uninterrupted run (with per-rank callback state).
 #                                          MODE (ckpt_train.cc): sync (default), async,
-#                                          sync-local, async-local; each commit reported once
+#                                          sync-local, async-local, serial (ckpt_c_train only:
+#                                          no MPI, no mpirun; NP=1); each commit reported once
 #                                          by on_commit; the node-local tier keeps only the
 #                                          newest copy and is deleted before the restore
 #   ckpt_mpi_test.sh TRAIN_BIN resize      acceptance 2: written by 4 ranks, restored on 2 and
@@ -15,6 +18,9 @@
 #                                          checkpoint, or that shard missing: all 4 ranks fall
 #                                          back to the previous one, say why, and still finish
 #                                          bit-identical
+#   ckpt_mpi_test.sh TRAIN_BIN cross OTHER_BIN
+#                                          written by OTHER_BIN (the program of the other API)
+#                                          on 2 ranks, restored by TRAIN_BIN: bit-identical
 #   ckpt_mpi_test.sh TRAIN_BIN threadlevel asynchronous mode under plain MPI_Init (no
 #                                          MPI_THREAD_MULTIPLE): every rank refuses, saying how
 #                                          to initialise MPI
@@ -29,7 +35,9 @@ trap 'rm -rf "$T"' EXIT
 
 run() {  # run NP DIR UNTIL SAVE_EVERY RESTORE CALLBACK OUT   (in ckpt_train's MODE $TRAIN_MODE)
   local np=$1; shift
-  "${MPIRUN[@]}" -n "$np" "$BIN" "$1" "$N" "$2" "$3" "$4" "$5" "$6" "${TRAIN_MODE:-sync}"
+  local launch=("${MPIRUN[@]}" -n "$np")
+  if [[ ${TRAIN_MODE:-sync} == serial ]]; then launch=(); fi
+  "${launch[@]}" "$BIN" "$1" "$N" "$2" "$3" "$4" "$5" "$6" "${TRAIN_MODE:-sync}"
 }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 same() {
@@ -77,6 +85,8 @@ case $MODE in
     grep -q "restored step 4" <<<"$out" || { echo "FAIL: did not fall back: $out" >&2; exit 1; }
     grep -q "passing over.*ckpt-000000000008.*shard-000002.bin: checksum mismatch" <<<"$out" ||
       { echo "FAIL: no reason logged: $out" >&2; exit 1; }
+    grep -q "^skipped: ckpt-000000000008: .*shard-000002.bin: checksum mismatch" <<<"$out" ||
+      fail "the restore result does not list the checkpoint passed over: $out"
     same "$T/ref.bin" "$T/flipped.bin" "flipped byte in rank 2's shard: fell back to step 4"
     rm "$T/ck-missing/ckpt-000000000008/shard-000003.bin"
     out=$(run 4 "$T/ck-missing" 20 0 1 1 "$T/missing.bin" 2>&1)
@@ -84,6 +94,13 @@ case $MODE in
     grep -q "shard-000003.bin is missing" <<<"$out" ||
       { echo "FAIL: no reason logged: $out" >&2; exit 1; }
     same "$T/ref.bin" "$T/missing.bin" "missing shard of rank 3: fell back to step 4"
+    ;;
+  cross)
+    OTHER=$3
+    run 2 "$T/none" 20 0 0 1 "$T/ref.bin"
+    "${MPIRUN[@]}" -n 2 "$OTHER" "$T/ck" "$N" 8 4 0 1 "$T/first.bin" sync >/dev/null
+    run 2 "$T/ck" 20 4 1 1 "$T/resumed.bin"
+    same "$T/ref.bin" "$T/resumed.bin" "written by $(basename "$OTHER"), restored by $(basename "$BIN")"
     ;;
   threadlevel)
     TRAIN_MODE=async-single

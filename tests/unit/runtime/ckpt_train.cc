@@ -12,7 +12,8 @@
 // MODE: sync (default), async, sync-local or async-local (the node-local tier in DIR.local).
 // The asynchronous and node-local modes initialise MPI with MPI_THREAD_MULTIPLE, which they
 // need; async-single asks for async with plain MPI_Init, which Create must refuse. Rank 0
-// prints "committed step N" from on_commit for each checkpoint.
+// prints "committed step N" from on_commit for each checkpoint, "restored step N", and
+// "skipped: LINE" for each newer checkpoint the restore passed over.
 
 #include <mpi.h>
 
@@ -110,7 +111,10 @@ int main(int argc, char** argv) {
     if (!r.ok()) return Fail("restore", r.status());
     if (!r->restored) return Fail("restore", absl::NotFoundError("no checkpoint to restore"));
     start = r->step + 1;
-    if (rank == 0) std::printf("restored step %" PRId64 "\n", r->step);
+    if (rank == 0) {
+      std::printf("restored step %" PRId64 "\n", r->step);
+      for (const std::string& line : r->skipped) std::printf("skipped: %s\n", line.c_str());
+    }
   }
   for (int64_t s = start; s <= until; ++s) {
     for (uint64_t i = 0; i < count; ++i) {
