@@ -88,8 +88,15 @@ int Size() {
   return n;
 }
 
+// The run's directory once made, so that a failure does not leave gigabytes behind.
+std::string* run_root = nullptr;
+
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "checkpoint_bench: rank %d: %s\n", Rank(), what.c_str());
+  if (run_root != nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(*run_root, ec);
+  }
   MPI_Abort(MPI_COMM_WORLD, 1);
   std::exit(1);  // not reached
 }
@@ -217,9 +224,12 @@ std::string FilesystemOf(const std::string& path) {
 
 // ---- the methods ------------------------------------------------------------------------
 
+// dd's block size for `bytes` (a whole number of MiB): 4 MiB when it divides them.
+uint64_t DdBlock(uint64_t bytes) { return bytes % (4 * kMiB) == 0 ? 4 * kMiB : kMiB; }
+
 // dd if=/dev/zero of=PATH bs=4M count=N conv=fsync, without a shell; seconds from spawn to exit.
 double RunDd(const Options& o, const std::string& path, uint64_t bytes) {
-  const uint64_t bs = bytes % (4 * kMiB) == 0 ? 4 * kMiB : kMiB;
+  const uint64_t bs = DdBlock(bytes);
   std::vector<std::string> args = {o.dd,
                                    "if=/dev/zero",
                                    "of=" + path,
@@ -427,7 +437,8 @@ int main(int argc, char** argv) {
 
   const int rank = Rank(), size = Size();
   State state = MakeState(o);
-  const Workdir w = MakeWorkdir(o);
+  Workdir w = MakeWorkdir(o);
+  run_root = &w.root;
   drocc::runtime::MpiCommunicator comm(MPI_COMM_WORLD);
   absl::Status refused;
   std::unique_ptr<Checkpointer> sync_ckpt =
@@ -447,7 +458,8 @@ int main(int argc, char** argv) {
   Series async_e2e{"drocc async Save + Wait (durable)", state.total_bytes(), {}};
   Series drocc_sync{"drocc sync Save (durable)", state.total_bytes(), {}};
   const uint64_t dd_bytes = state.global_count * sizeof(double);
-  Series dd{"dd bs=4M conv=fsync, 1 stream", dd_bytes, {}};
+  Series dd{
+      absl::StrFormat("dd bs=%dM conv=fsync, 1 stream", DdBlock(dd_bytes) / kMiB), dd_bytes, {}};
   Series dd_par{absl::StrFormat("dd conv=fsync, %d at once", size), dd_bytes, {}};
   Series mpiio{"MPI-IO write_at_all + sync", state.total_bytes(), {}};
   Series hdf5{"parallel HDF5 (collective), to close", state.total_bytes(), {}};
@@ -517,6 +529,7 @@ int main(int argc, char** argv) {
     std::error_code ec;
     fs::remove_all(w.root, ec);
   }
+  run_root = nullptr;
 
   if (rank == 0) {
     std::vector<const Series*> rows = {&memcpy_s, &stall, &async_e2e, &drocc_sync, &dd};
@@ -556,6 +569,8 @@ int main(int argc, char** argv) {
       j["ratios"]["drocc_write/dd"] = *write_ratio;
       if (async_write_ratio) j["ratios"]["drocc_async_write/dd"] = *async_write_ratio;
       if (par_ratio) j["ratios"]["drocc_write/dd_parallel"] = *par_ratio;
+      j["ratios"]["mpiio/drocc_write"] = mpiio.MBps() / drocc_sync.MBps();
+      if (kHaveHdf5) j["ratios"]["hdf5/drocc_write"] = hdf5.MBps() / drocc_sync.MBps();
       std::printf("%s\n", j.dump(2).c_str());
     } else {
       std::printf(
