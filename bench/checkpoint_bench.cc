@@ -510,6 +510,9 @@ int main(int argc, char** argv) {
   });
 #endif
 
+  // Other work on the machine (CPU or disk) shows in the numbers; say how busy it was.
+  double load_before[1] = {-1}, load_after[1] = {-1};
+  getloadavg(load_before, 1);
   const auto run_started = Clock::now();
   for (int round = 0; round <= o.rounds; ++round) {  // round 0 is the warm-up
     for (size_t i = 0; i < methods.size(); ++i) {
@@ -519,6 +522,7 @@ int main(int argc, char** argv) {
   }
   Settle(w);
   const double run_seconds = Since(run_started);
+  getloadavg(load_after, 1);
   const std::string filesystem = FilesystemOf(w.root);
   const std::string async_status =
       async_ckpt != nullptr ? "available"
@@ -555,7 +559,8 @@ int main(int argc, char** argv) {
                           {"filesystem", filesystem},
                           {"async", async_status},
                           {"hdf5", kHaveHdf5 ? "built" : "not built"},
-                          {"seconds", run_seconds}};
+                          {"seconds", run_seconds},
+                          {"loadavg_1min", {load_before[0], load_after[0]}}};
       for (const Series* r : rows) {
         if (r->seconds.empty()) continue;
         j["results"].push_back({{"name", r->name},
@@ -578,7 +583,8 @@ int main(int argc, char** argv) {
           "checkpoint; median of %d rounds (+1 warm-up); %.0f s in all\n",
           size, static_cast<unsigned long long>(o.mib_per_rank), state.replicated.size(),
           static_cast<double>(state.total_bytes()) / kMiB, o.rounds, run_seconds);
-      std::printf("dir: %s (%s)\n", w.root.c_str(), filesystem.c_str());
+      std::printf("dir: %s (%s); 1-minute load average %.1f before, %.1f after\n", w.root.c_str(),
+                  filesystem.c_str(), load_before[0], load_after[0]);
       std::printf("\n%-38s %11s %23s %12s\n", "method", "median", "min - max", "MB/s");
       for (const Series* r : rows) {
         if (r->seconds.empty()) continue;
