@@ -1,19 +1,15 @@
-// Checkpointer: creation, registration, Save (the commit protocol) and retention.
+// Checkpointer: creation, registration, Save in plain synchronous mode, and what every mode
+// shares (the shard plan, what follows a commit, counters). The background part of
+// asynchronous mode and of the node-local tier is in background.cc.
 
-#include <algorithm>
-#include <chrono>
-#include <optional>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "common/status.h"
 #include "drocc/runtime/checkpoint.h"
+#include "runtime/src/checkpoint/background.h"
+#include "runtime/src/checkpoint/commit.h"
 #include "runtime/src/checkpoint/item.h"
 #include "runtime/src/checkpoint/manifest.h"
 #include "runtime/src/checkpoint/posix_io.h"
@@ -21,24 +17,28 @@
 
 namespace drocc::runtime {
 
-using checkpoint::Agree;
-using checkpoint::CheckTiling;
-using checkpoint::ItemEntry;
 using checkpoint::ItemKind;
 using checkpoint::Log;
-using checkpoint::Manifest;
-using checkpoint::ParseDirName;
-using checkpoint::ShardEntry;
-using checkpoint::ShardName;
+using checkpoint::ShardPlan;
 using checkpoint::SliceEntry;
-using nlohmann::json;
 
 std::string CheckpointDirName(int64_t step) { return absl::StrFormat("ckpt-%012d", step); }
 
 Checkpointer::Checkpointer(CheckpointOptions options, Communicator* comm)
     : options_(std::move(options)), comm_(comm) {}
 
-Checkpointer::~Checkpointer() = default;
+Checkpointer::~Checkpointer() {
+  if (background_ == nullptr) return;
+  background_->worker.WaitIdle();
+  std::optional<absl::Status> outcome = background_->worker.TakeOutcome();
+  if (outcome && !outcome->ok() && comm_->Rank() == 0) {
+    Log(
+        absl::StrCat("the last checkpoint failed and neither Save nor Wait returned that (call "
+                     "Wait() before destroying the Checkpointer to get it): ",
+                     outcome->message()));
+  }
+  background_.reset();
+}
 
 absl::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Create(CheckpointOptions options,
                                                                    Communicator* comm) {
@@ -51,20 +51,36 @@ absl::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Create(CheckpointOpt
         "CheckpointOptions.directory is empty; set it to a "
         "directory on a filesystem every rank can reach");
   }
-  while (options.directory.size() > 1 && options.directory.back() == '/') {
-    options.directory.pop_back();
+  for (std::string* dir : {&options.directory, &options.node_local_directory}) {
+    while (dir->size() > 1 && dir->back() == '/') dir->pop_back();
   }
   if (options.keep_last < 0) {
     return absl::InvalidArgumentError("CheckpointOptions.keep_last must be >= 0 (0 keeps all)");
   }
-  if (options.async || options.async_buffer_bytes != 0 ||
-      options.when_busy != CheckpointOptions::WhenBusy::kWait ||
-      !options.node_local_directory.empty() || options.handle_signals || options.report_to_daemon) {
-    return absl::UnimplementedError(
-        "asynchronous saves, the node-local tier, signal handling and reporting to droccd are "
-        "not implemented yet; leave those CheckpointOptions at their defaults");
+  if (options.node_local_directory == options.directory) {
+    return absl::InvalidArgumentError(
+        "CheckpointOptions.node_local_directory is the shared directory itself; set it to "
+        "node-local storage (e.g. $TMPDIR), or leave it empty");
   }
-  return std::unique_ptr<Checkpointer>(new Checkpointer(std::move(options), comm));
+  if (options.handle_signals || options.report_to_daemon) {
+    return absl::UnimplementedError(
+        "signal handling and reporting to droccd are not implemented yet; leave "
+        "CheckpointOptions.handle_signals and report_to_daemon false");
+  }
+  const bool background = options.async || !options.node_local_directory.empty();
+  std::unique_ptr<Checkpointer> c(new Checkpointer(std::move(options), comm));
+  if (background) {
+    absl::StatusOr<std::unique_ptr<Communicator>> dup = comm->Duplicate();
+    if (!dup.ok()) {
+      return absl::Status(dup.status().code(),
+                          absl::StrCat("asynchronous mode and the node-local tier save from a "
+                                       "background thread: ",
+                                       dup.status().message()));
+    }
+    c->background_ = std::make_unique<Background>();
+    c->background_->comm = *std::move(dup);
+  }
+  return c;
 }
 
 absl::Status Checkpointer::Register(Item item) {
@@ -127,217 +143,132 @@ absl::Status Checkpointer::RegisterCallback(std::string name, SaveFn save, LoadF
                    .load = std::move(load)});
 }
 
-absl::Status Checkpointer::Wait() { return absl::OkStatus(); }
-
 // ---- Save -------------------------------------------------------------------------------
 
-namespace {
-
-// What one rank tells rank 0 after writing its shard.
-json ShardReport(const absl::StatusOr<json>& written) {
-  if (!written.ok()) {
-    return {{"ok", false},
-            {"code", static_cast<int>(written.status().code())},
-            {"error", std::string(written.status().message())}};
-  }
-  return *written;
-}
-
-}  // namespace
-
-absl::Status Checkpointer::Save(int64_t step) {
-  Communicator& comm = *comm_;
-  const auto started = std::chrono::steady_clock::now();
-  // Agree on the step first: a rank returning early alone would leave the others waiting.
-  const int64_t mine = std::max<int64_t>(step, -1);
-  const int64_t max_step = -comm.AllReduceMin(-mine);
-  const int64_t min_step = comm.AllReduceMin(mine);
-  if (min_step != max_step) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ranks passed different steps to Save (this rank: ", step,
-                     "); call Save with the same step on every rank"));
-  }
-  if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step ", step, " is negative"));
-  const std::string dir = absl::StrCat(options_.directory, "/", CheckpointDirName(step));
-  const std::string manifest_path = absl::StrCat(dir, "/", checkpoint::kManifestName);
-
-  // 1. Rank 0 creates the directory. If this step was saved before, its manifest goes first:
-  //    the shards are about to be overwritten, and the old manifest must not vouch for them.
-  absl::Status prepared;
-  if (comm.Rank() == 0) {
-    prepared = [&]() -> absl::Status {
-      RETURN_IF_ERROR(checkpoint::MakeDirs(dir));
-      if (checkpoint::Exists(manifest_path)) {
-        RETURN_IF_ERROR(checkpoint::RemoveFile(manifest_path));
-        RETURN_IF_ERROR(checkpoint::FsyncDir(dir));
-      }
-      return checkpoint::FsyncDir(options_.directory);
-    }();
-  }
-  RETURN_IF_ERROR(Agree(comm, prepared));
-
-  // 2. Every rank writes, checksums and fsyncs its shard.
-  absl::StatusOr<json> written = [&]() -> absl::StatusOr<json> {
-    checkpoint::ShardWriter writer;
-    RETURN_IF_ERROR(writer.Open(absl::StrCat(dir, "/", ShardName(comm.Rank()))));
-    json items = json::array();
-    for (const Item& item : items_) {
-      json entry = {{"name", item.name},
-                    {"kind", std::string(checkpoint::ItemKindName(item.kind))},
-                    {"element_size", item.element_size},
-                    {"global_count", item.global_count}};
-      const uint64_t file_offset = writer.bytes();
-      uint64_t bytes = 0;
-      switch (item.kind) {
-        case ItemKind::kReplicated:
-          if (comm.Rank() == 0) {
-            bytes = item.global_count;
-            RETURN_IF_ERROR(writer.Append(item.data, bytes));
-          }
-          entry["slice"] = {{"offset", 0}, {"count", bytes}};
-          break;
-        case ItemKind::kDistributed:
-          bytes = item.count * item.element_size;
-          RETURN_IF_ERROR(writer.Append(item.data, bytes));
-          entry["slice"] = {{"offset", item.offset}, {"count", item.count}};
-          break;
-        case ItemKind::kCallback: {
-          absl::StatusOr<std::string> blob = item.save();
-          if (!blob.ok()) {
-            return absl::Status(blob.status().code(),
-                                absl::StrCat("save callback \"", item.name,
-                                             "\" failed: ", blob.status().message()));
-          }
-          bytes = blob->size();
-          RETURN_IF_ERROR(writer.Append(blob->data(), bytes));
-          entry["slice"] = {{"offset", 0}, {"count", bytes}};
-          break;
-        }
-      }
-      entry["slice"]["file_offset"] = file_offset;
-      entry["slice"]["bytes"] = bytes;
-      items.push_back(std::move(entry));
+absl::Status Checkpointer::PlanShard(ShardPlan& plan) const {
+  plan = {};
+  // The callbacks first, so that the segments can point into `blobs` once it stops growing.
+  for (const Item& item : items_) {
+    if (item.kind != ItemKind::kCallback) continue;
+    absl::StatusOr<std::string> blob = item.save();
+    if (!blob.ok()) {
+      return absl::Status(
+          blob.status().code(),
+          absl::StrCat("save callback \"", item.name, "\" failed: ", blob.status().message()));
     }
-    RETURN_IF_ERROR(writer.Finish());
-    return json{{"ok", true}, {"bytes", writer.bytes()}, {"xxh3", writer.xxh3()}, {"items", items}};
-  }();
-  const std::vector<std::string> reports = comm.Gather(ShardReport(written).dump(), 0);
-
-  // 3. Rank 0 checks the reports, then commits: the manifest appears atomically, after every
-  //    shard it names is durable.
-  absl::Status committed;
-  uint64_t committed_bytes = 0;
-  if (comm.Rank() == 0) {
-    committed = [&]() -> absl::Status {
-      Manifest m{.step = step, .world_size = comm.Size()};
-      std::vector<json> parsed;
-      for (int r = 0; r < comm.Size(); ++r) {
-        json rep = json::parse(reports[r]);
-        if (!rep.at("ok").get<bool>()) {
-          std::string msg = rep.at("error").get<std::string>();
-          if (comm.Size() > 1) msg = absl::StrCat("rank ", r, ": ", msg);
-          return absl::Status(static_cast<absl::StatusCode>(rep.at("code").get<int>()), msg);
-        }
-        m.shards.push_back({.rank = r,
-                            .file = ShardName(r),
-                            .bytes = rep.at("bytes").get<uint64_t>(),
-                            .xxh3 = rep.at("xxh3").get<uint64_t>()});
-        parsed.push_back(std::move(rep));
-      }
-      const json& first = parsed[0].at("items");
-      for (size_t i = 0; i < first.size(); ++i) {
-        const json& it = first[i];
-        ItemEntry e{.name = it.at("name").get<std::string>(),
-                    .kind = items_[i].kind,
-                    .element_size = it.at("element_size").get<uint64_t>(),
-                    .global_count = it.at("global_count").get<uint64_t>()};
-        std::vector<std::pair<uint64_t, uint64_t>> tiles;
-        for (int r = 0; r < comm.Size(); ++r) {
-          const json& items = parsed[r].at("items");
-          if (items.size() != first.size() || items[i].at("name") != it.at("name") ||
-              items[i].at("kind") != it.at("kind") ||
-              items[i].at("element_size") != it.at("element_size") ||
-              items[i].at("global_count") != it.at("global_count")) {
-            return absl::FailedPreconditionError(absl::StrFormat(
-                "rank %d registered different checkpoint state than rank 0 (item %d, \"%s\"); "
-                "register the same names, kinds and global sizes in the same order on every "
-                "rank",
-                r, i, e.name));
-          }
-          const json& s = items[i].at("slice");
-          SliceEntry slice{.rank = r,
-                           .offset = s.at("offset").get<uint64_t>(),
-                           .count = s.at("count").get<uint64_t>(),
-                           .file_offset = s.at("file_offset").get<uint64_t>(),
-                           .bytes = s.at("bytes").get<uint64_t>()};
-          if (e.kind == ItemKind::kReplicated && r != 0) continue;
-          tiles.emplace_back(slice.offset, slice.count);
-          e.slices.push_back(slice);
-        }
-        if (e.kind == ItemKind::kDistributed) {
-          RETURN_IF_ERROR(CheckTiling(e.name, e.global_count, std::move(tiles),
-                                      absl::StatusCode::kInvalidArgument));
-        }
-        m.items.push_back(std::move(e));
-      }
-      // The shards' directory entries must be durable before the manifest that names them.
-      RETURN_IF_ERROR(checkpoint::FsyncDir(dir));
-      const std::string encoded = checkpoint::EncodeManifest(m);
-      committed_bytes = encoded.size();
-      for (const ShardEntry& sh : m.shards) committed_bytes += sh.bytes;
-      return checkpoint::WriteFileAtomically(manifest_path, encoded);
-    }();
+    plan.blobs.push_back(*std::move(blob));
   }
-  committed = Agree(comm, committed);
-  if (!committed.ok()) {
-    return absl::Status(committed.code(), absl::StrCat("checkpoint of step ", step,
-                                                       " not written: ", committed.message()));
-  }
-  if (comm.Rank() == 0) {
-    ApplyRetention(step);
-    if (options_.on_commit) {
-      options_.on_commit(
-          {.step = step,
-           .bytes = committed_bytes,
-           .seconds =
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
-           .path = dir,
-           .ranks = comm.Size()});
+  size_t next_blob = 0;
+  for (const Item& item : items_) {
+    SliceEntry slice{.rank = comm_->Rank(), .file_offset = plan.bytes};
+    const char* data = item.data;
+    switch (item.kind) {
+      case ItemKind::kReplicated:  // saved once, from rank 0
+        if (comm_->Rank() == 0) slice.count = slice.bytes = item.global_count;
+        break;
+      case ItemKind::kDistributed:
+        slice.offset = item.offset;
+        slice.count = item.count;
+        slice.bytes = item.count * item.element_size;
+        break;
+      case ItemKind::kCallback: {
+        const std::string& blob = plan.blobs[next_blob++];
+        data = blob.data();
+        slice.count = slice.bytes = blob.size();
+        break;
+      }
     }
+    if (slice.bytes > 0) plan.segments.push_back({.data = data, .bytes = slice.bytes});
+    plan.bytes += slice.bytes;
+    plan.items.push_back({.name = item.name,
+                          .kind = item.kind,
+                          .element_size = item.element_size,
+                          .global_count = item.global_count,
+                          .slices = {slice}});
   }
   return absl::OkStatus();
 }
 
-void Checkpointer::ApplyRetention(int64_t committed_step) {
-  if (options_.keep_last == 0) return;
-  absl::StatusOr<std::vector<std::string>> names = checkpoint::ListDir(options_.directory);
-  if (!names.ok()) {
-    Log(absl::StrCat("retention skipped: ", names.status().message()));
-    return;
+absl::Status Checkpointer::Save(int64_t step) {
+  const Clock::time_point started = Clock::now();
+  {
+    std::lock_guard lock(stats_mu_);
+    stats_.last_save_skipped = false;
   }
-  std::vector<int64_t> older;
-  for (const std::string& n : *names) {
-    std::optional<int64_t> s = ParseDirName(n);
-    if (s && *s < committed_step) older.push_back(*s);
-  }
-  std::sort(older.rbegin(), older.rend());
-  int kept = 1;  // the one just committed
-  for (int64_t s : older) {
-    const std::string dir = absl::StrCat(options_.directory, "/", CheckpointDirName(s));
-    const std::string manifest = absl::StrCat(dir, "/", checkpoint::kManifestName);
-    if (kept < options_.keep_last && checkpoint::Exists(manifest)) {
-      ++kept;
-      continue;
+  absl::Status status = [&]() -> absl::Status {
+    // Agree on the step first: a rank returning early alone would leave the others waiting.
+    Communicator& comm = *comm_;
+    const int64_t mine = std::max<int64_t>(step, -1);
+    const int64_t max_step = -comm.AllReduceMin(-mine);
+    const int64_t min_step = comm.AllReduceMin(mine);
+    if (min_step != max_step) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ranks passed different steps to Save (this rank: ", step,
+                       "); call Save with the same step on every rank"));
     }
-    // Uncommit first, so a half-deleted checkpoint never looks complete.
-    absl::Status st = checkpoint::RemoveFile(manifest);
-    if (st.ok()) st = checkpoint::FsyncDir(dir);
-    if (st.ok()) st = checkpoint::RemoveFlatDir(dir);
-    if (!st.ok()) Log(absl::StrCat("retention: cannot delete ", dir, ": ", st.message()));
+    if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step ", step, " is negative"));
+    return background_ != nullptr ? SaveInBackground(step, started)
+                                  : SaveSynchronously(step, started);
+  }();
+  std::lock_guard lock(stats_mu_);
+  stats_.last_stall_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return status;
+}
+
+absl::Status Checkpointer::SaveSynchronously(int64_t step, Clock::time_point started) {
+  Communicator& comm = *comm_;
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.saves_started;
   }
-  if (absl::Status st = checkpoint::FsyncDir(options_.directory); !st.ok()) {
-    Log(absl::StrCat("retention: ", st.message()));
+  absl::Status status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(checkpoint::PrepareStepDir(comm, options_.directory, step));
+    ShardPlan plan;
+    absl::Status planned = PlanShard(plan);
+    absl::StatusOr<checkpoint::FileDigest> shard =
+        planned.ok()
+            ? checkpoint::WriteShard(checkpoint::ShardPath(options_.directory, step, comm.Rank()),
+                                     plan.segments)
+            : planned;
+    ASSIGN_OR_RETURN(uint64_t bytes,
+                     checkpoint::CommitStep(comm, options_.directory, step, plan.items, shard));
+    AfterCommit(step, bytes, started, comm);
+    return absl::OkStatus();
+  }();
+  if (status.ok()) return status;
+  std::lock_guard lock(stats_mu_);
+  ++stats_.saves_failed;
+  return checkpoint::NotWritten(step, status);
+}
+
+void Checkpointer::AfterCommit(int64_t step, uint64_t bytes, Clock::time_point started,
+                               Communicator& comm) {
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.saves_committed;
+    stats_.last_committed_step = step;
   }
+  if (comm.Rank() != 0) return;
+  checkpoint::ApplyRetention(options_.directory, options_.keep_last, step);
+  if (options_.on_commit) {
+    options_.on_commit({.step = step,
+                        .bytes = bytes,
+                        .seconds = seconds,
+                        .path = checkpoint::StepDir(options_.directory, step),
+                        .ranks = comm.Size()});
+  }
+}
+
+absl::Status Checkpointer::Wait() {
+  if (background_ == nullptr) return absl::OkStatus();
+  background_->worker.WaitIdle();
+  return background_->worker.TakeOutcome().value_or(absl::OkStatus());
+}
+
+CheckpointStats Checkpointer::Stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
 }
 
 }  // namespace drocc::runtime

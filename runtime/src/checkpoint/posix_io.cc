@@ -120,6 +120,26 @@ absl::StatusOr<FileDigest> DigestFile(const std::string& path) {
   return d;
 }
 
+absl::StatusOr<FileDigest> CopyFile(const std::string& from, const std::string& to,
+                                    std::vector<char>& chunk) {
+  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return Errno("cannot open", from);
+  ShardWriter out;
+  if (absl::Status s = out.Open(to); !s.ok()) return s;
+  if (chunk.empty()) chunk.resize(4 << 20);
+  for (;;) {
+    ssize_t n = ::read(in.get(), chunk.data(), chunk.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("cannot read", from);
+    }
+    if (n == 0) break;
+    if (absl::Status s = out.Append(chunk.data(), static_cast<uint64_t>(n)); !s.ok()) return s;
+  }
+  if (absl::Status s = out.Finish(); !s.ok()) return s;
+  return FileDigest{.bytes = out.bytes(), .xxh3 = out.xxh3()};
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Errno("cannot open", path);
@@ -202,6 +222,13 @@ absl::Status RemoveFlatDir(const std::string& dir) {
     if (absl::Status s = RemoveFile(dir + "/" + n); !s.ok()) return s;
   }
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Errno("cannot remove", dir);
+  return absl::OkStatus();
+}
+
+absl::Status RemoveDirIfEmpty(const std::string& dir) {
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST) {
+    return Errno("cannot remove", dir);
+  }
   return absl::OkStatus();
 }
 

@@ -44,6 +44,11 @@ struct FileDigest {
 // Size and XXH3-64 of a whole file. NotFound if it does not exist.
 absl::StatusOr<FileDigest> DigestFile(const std::string& path);
 
+// Copies `from` to `to` (created or truncated, then fsynced) through `chunk`, which it sizes
+// on first use: the size and XXH3-64 of what it copied.
+absl::StatusOr<FileDigest> CopyFile(const std::string& from, const std::string& to,
+                                    std::vector<char>& chunk);
+
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 // Exactly `bytes` bytes at `offset`; a short file is a DataLoss error.
 absl::Status ReadAt(const std::string& path, uint64_t offset, void* out, uint64_t bytes);
@@ -58,6 +63,8 @@ absl::Status MakeDirs(const std::string& dir);  // mkdir -p
 absl::Status RemoveFile(const std::string& path);
 // Removes the files directly in `dir`, then `dir` (checkpoint directories are flat).
 absl::Status RemoveFlatDir(const std::string& dir);
+// Removes `dir` if it is empty; not an error if it does not exist or still has entries.
+absl::Status RemoveDirIfEmpty(const std::string& dir);
 // Names of the entries of `dir`, unsorted.
 absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir);
 bool Exists(const std::string& path);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status.h"
 #include "drocc/runtime/checkpoint.h"
+#include "runtime/src/checkpoint/background.h"
 #include "runtime/src/checkpoint/item.h"
 #include "runtime/src/checkpoint/manifest.h"
 #include "runtime/src/checkpoint/posix_io.h"
@@ -159,6 +160,9 @@ absl::Status Checkpointer::Load(const Manifest& m, const std::string& dir) {
 
 absl::StatusOr<RestoreResult> Checkpointer::Restore() {
   Communicator& comm = *comm_;
+  // A save in flight would commit (and apply retention) while we look; its outcome stays for
+  // the next Wait or Save.
+  if (background_ != nullptr) background_->worker.WaitIdle();
   // Rank 0 lists the candidates, newest first, so every rank tries the same ones.
   std::string candidates;
   absl::Status listed;

@@ -12,100 +12,17 @@
 #include <fstream>
 #include <vector>
 
-#include "tests/unit/runtime/test_dir.h"
+#include "tests/unit/runtime/checkpoint_fixture.h"
 
 namespace drocc::runtime {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using testing::State;
 using ::testing::UnorderedElementsAre;
 
-// A small model: a replicated scalar, a distributed array (all of it on the one rank) and
-// opaque per-rank state behind callbacks.
-struct State {
-  double lr = 0;
-  std::vector<uint32_t> x = std::vector<uint32_t>(1000);
-  std::string opaque;
-
-  void Fill(int64_t step) {
-    lr = 0.5 / static_cast<double>(step + 1);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint32_t>(i * 7919 + step);
-    opaque = "rng-state-" + std::to_string(step);
-  }
-  bool operator==(const State&) const = default;
-};
-
-class CheckpointerTest : public ::testing::Test {
- protected:
-  std::unique_ptr<Checkpointer> Make(State& s, CheckpointOptions options = {}) {
-    if (options.directory.empty()) options.directory = dir_.path() + "/ckpt";
-    auto c = Checkpointer::Create(options, &comm_);
-    EXPECT_TRUE(c.ok()) << c.status();
-    EXPECT_TRUE((*c)->RegisterReplicated("lr", &s.lr, sizeof s.lr).ok());
-    EXPECT_TRUE(
-        (*c)->RegisterDistributed("x", s.x.data(), sizeof(uint32_t), s.x.size(), 0, s.x.size())
-            .ok());
-    EXPECT_TRUE((*c)->RegisterCallback(
-                        "opaque", [&s]() -> absl::StatusOr<std::string> { return s.opaque; },
-                        [&s](std::string_view b) {
-                          s.opaque = std::string(b);
-                          return absl::OkStatus();
-                        })
-                    .ok());
-    return *std::move(c);
-  }
-
-  // Saves steps `steps` with the state filled for each.
-  void SaveSteps(std::initializer_list<int64_t> steps, CheckpointOptions options = {}) {
-    State s;
-    auto c = Make(s, options);
-    for (int64_t step : steps) {
-      s.Fill(step);
-      ASSERT_TRUE(c->Save(step).ok());
-    }
-  }
-
-  // Restores into a fresh object; checks the restored state is exactly that of its step.
-  RestoreResult RestoreFresh() {
-    State s;
-    auto c = Make(s);
-    absl::StatusOr<RestoreResult> r = c->Restore();
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return {};
-    if (r->restored) {
-      State want;
-      want.Fill(r->step);
-      EXPECT_TRUE(s == want) << "restored state differs from step " << r->step;
-    }
-    return *r;
-  }
-
-  std::string Ckpt(int64_t step) { return dir_.path() + "/ckpt/" + CheckpointDirName(step); }
-  std::string Shard(int64_t step) { return Ckpt(step) + "/shard-000000.bin"; }
-  std::string Manifest(int64_t step) { return Ckpt(step) + "/MANIFEST.json"; }
-
-  std::vector<std::string> Dirs() {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(dir_.path() + "/ckpt")) {
-      out.push_back(e.path().filename());
-    }
-    return out;
-  }
-
-  static void FlipByte(const std::string& path, std::streamoff at) {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    ASSERT_TRUE(f) << path;
-    f.seekg(at);
-    char c = 0;
-    f.get(c);
-    f.seekp(at);
-    f.put(static_cast<char>(c ^ 0x10));
-  }
-
-  testing::TestDir dir_;
-  LocalCommunicator comm_;
-};
+using CheckpointerTest = testing::CheckpointFixture;
 
 TEST_F(CheckpointerTest, RestoresTheNewestCheckpointIntoAFreshObject) {
   SaveSteps({10, 20});
@@ -239,28 +156,33 @@ TEST_F(CheckpointerTest, SavingAStepAgainReplacesIt) {
 
 TEST_F(CheckpointerTest, FailingSaveCallbackCommitsNothing) {
   SaveSteps({1});
-  State s;
-  auto c = Checkpointer::Create({.directory = dir_.path() + "/ckpt"}, &comm_);
-  ASSERT_TRUE(c.ok());
-  ASSERT_TRUE((*c)->RegisterReplicated("lr", &s.lr, sizeof s.lr).ok());
-  ASSERT_TRUE((*c)->RegisterDistributed("x", s.x.data(), 4, s.x.size(), 0, s.x.size()).ok());
-  ASSERT_TRUE(
-      (*c)->RegisterCallback(
-              "opaque",
-              []() -> absl::StatusOr<std::string> { return absl::UnavailableError("device busy"); },
-              [](std::string_view) { return absl::OkStatus(); })
-          .ok());
-  absl::Status st = (*c)->Save(2);
-  EXPECT_TRUE(absl::IsUnavailable(st)) << st;
-  EXPECT_THAT(std::string(st.message()), HasSubstr("\"opaque\" failed: device busy"));
-  EXPECT_FALSE(fs::exists(Manifest(2)));
-  EXPECT_EQ(RestoreFresh().step, 1);
+  for (bool async : {false, true}) {  // asynchronous: the callback still runs in Save
+    SCOPED_TRACE(async ? "async" : "sync");
+    State s;
+    auto c = Checkpointer::Create({.directory = Dir(), .async = async}, comm_);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->RegisterReplicated("lr", &s.lr, sizeof s.lr).ok());
+    ASSERT_TRUE((*c)->RegisterDistributed("x", s.x.data(), 4, s.x.size(), 0, s.x.size()).ok());
+    ASSERT_TRUE((*c)->RegisterCallback(
+                        "opaque",
+                        []() -> absl::StatusOr<std::string> {
+                          return absl::UnavailableError("device busy");
+                        },
+                        [](std::string_view) { return absl::OkStatus(); })
+                    .ok());
+    absl::Status st = (*c)->Save(2);
+    EXPECT_TRUE(absl::IsUnavailable(st)) << st;
+    EXPECT_THAT(std::string(st.message()), HasSubstr("\"opaque\" failed: device busy"));
+    EXPECT_TRUE((*c)->Wait().ok());
+    EXPECT_FALSE(fs::exists(Manifest(2)));
+    EXPECT_EQ(RestoreFresh().step, 1);
+  }
 }
 
 TEST_F(CheckpointerTest, DifferentlyRegisteredStateIsAnErrorNotAFallback) {
   SaveSteps({1});
   State s;
-  auto c = Checkpointer::Create({.directory = dir_.path() + "/ckpt"}, &comm_);
+  auto c = Checkpointer::Create({.directory = Dir()}, comm_);
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE((*c)->RegisterReplicated("lr", &s.lr, sizeof s.lr).ok());
   ASSERT_TRUE((*c)->RegisterDistributed("x", s.x.data(), 4, 999, 0, 999).ok());
@@ -272,7 +194,7 @@ TEST_F(CheckpointerTest, DifferentlyRegisteredStateIsAnErrorNotAFallback) {
 
 TEST_F(CheckpointerTest, SlicesThatDoNotCoverTheArrayAreRefused) {
   std::vector<uint32_t> x(5);
-  auto c = Checkpointer::Create({.directory = dir_.path() + "/ckpt"}, &comm_);
+  auto c = Checkpointer::Create({.directory = Dir()}, comm_);
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE((*c)->RegisterDistributed("x", x.data(), 4, 10, 0, 5).ok());
   absl::Status st = (*c)->Save(1);
@@ -282,7 +204,7 @@ TEST_F(CheckpointerTest, SlicesThatDoNotCoverTheArrayAreRefused) {
 }
 
 TEST_F(CheckpointerTest, RegistrationMistakesAreRefused) {
-  auto c = Checkpointer::Create({.directory = dir_.path()}, &comm_);
+  auto c = Checkpointer::Create({.directory = dir_.path()}, comm_);
   ASSERT_TRUE(c.ok());
   double d = 0;
   EXPECT_TRUE((*c)->RegisterReplicated("a", &d, sizeof d).ok());
@@ -297,10 +219,12 @@ TEST_F(CheckpointerTest, RegistrationMistakesAreRefused) {
 TEST_F(CheckpointerTest, OptionsNotYetImplementedAreRefused) {
   const std::string d = dir_.path();
   EXPECT_TRUE(absl::IsUnimplemented(
-      Checkpointer::Create({.directory = d, .async = true}, &comm_).status()));
+      Checkpointer::Create({.directory = d, .handle_signals = true}, comm_).status()));
   EXPECT_TRUE(absl::IsUnimplemented(
-      Checkpointer::Create({.directory = d, .handle_signals = true}, &comm_).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(Checkpointer::Create({}, &comm_).status()));
+      Checkpointer::Create({.directory = d, .report_to_daemon = true}, comm_).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      Checkpointer::Create({.directory = d, .node_local_directory = d + "/"}, comm_).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(Checkpointer::Create({}, comm_).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(Checkpointer::Create({.directory = d}, nullptr).status()));
 }
 

@@ -2,6 +2,8 @@
 // after every kill the newest committed checkpoint restores and verifies, and no committed
 // checkpoint is ever lost. The saver is a forked child on a LocalCommunicator (a forked MPI
 // process could not use MPI), so this exercises the same write/commit path as an MPI rank.
+// In every mode: synchronous, asynchronous, and each with the node-local tier (whose copies
+// the restore never reads).
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <cstdio>
 #include <random>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "drocc/runtime/checkpoint.h"
@@ -38,8 +41,14 @@ struct Model {
   }
 };
 
-std::unique_ptr<Checkpointer> Make(const std::string& dir, Communicator* comm, Model& m) {
-  auto c = Checkpointer::Create({.directory = dir, .keep_last = 2}, comm);
+struct Mode {
+  const char* name;
+  bool async = false;
+  bool node_local = false;
+};
+
+std::unique_ptr<Checkpointer> Make(CheckpointOptions options, Communicator* comm, Model& m) {
+  auto c = Checkpointer::Create(std::move(options), comm);
   if (!c.ok()) return nullptr;
   if (!(*c)->RegisterReplicated("step", &m.step, sizeof m.step).ok()) return nullptr;
   if (!(*c)->RegisterDistributed("w", m.w.data(), sizeof(uint64_t), kElements, 0, kElements).ok()) {
@@ -49,25 +58,35 @@ std::unique_ptr<Checkpointer> Make(const std::string& dir, Communicator* comm, M
 }
 
 // The child: resume from the newest checkpoint, then save step after step, telling the parent
-// each step once it has committed. Never returns.
-[[noreturn]] void SaveForever(const std::string& dir, int report_fd) {
+// each step once it has committed (from on_commit, which in asynchronous mode runs on the
+// background thread). Never returns.
+[[noreturn]] void SaveForever(CheckpointOptions options, int report_fd) {
   alarm(30);  // never outlive a parent that died
+  options.on_commit = [report_fd](const CommitInfo& info) {
+    if (write(report_fd, &info.step, sizeof info.step) != sizeof info.step) _exit(5);
+  };
   LocalCommunicator comm;
   Model m;
-  auto c = Make(dir, &comm, m);
+  auto c = Make(std::move(options), &comm, m);
   if (c == nullptr) _exit(2);
   absl::StatusOr<RestoreResult> r = c->Restore();
   if (!r.ok()) _exit(3);
   for (int64_t s = r->restored ? r->step + 1 : 0;; ++s) {
-    m.Fill(s);
+    m.Fill(s);  // asynchronous: while step s - 1 may still be written from the buffer
     if (!c->Save(s).ok()) _exit(4);
-    if (write(report_fd, &s, sizeof s) != sizeof s) _exit(5);
   }
 }
 
-TEST(CrashTest, KillAtRandomMomentsNeverLosesACommittedCheckpoint) {
+class CrashTest : public ::testing::TestWithParam<Mode> {};
+
+TEST_P(CrashTest, KillAtRandomMomentsNeverLosesACommittedCheckpoint) {
   testing::TestDir tmp;
   const std::string dir = tmp.path() + "/ckpt";
+  const CheckpointOptions options{
+      .directory = dir,
+      .keep_last = 2,
+      .async = GetParam().async,
+      .node_local_directory = GetParam().node_local ? tmp.path() + "/local" : ""};
   std::mt19937 rng(20261125);  // fixed seed: the same delays every run
   // Several saves' worth, so kills land in every phase: shard write, fsync, manifest, rename,
   // retention, and between saves.
@@ -81,7 +100,7 @@ TEST(CrashTest, KillAtRandomMomentsNeverLosesACommittedCheckpoint) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       close(fds[0]);
-      SaveForever(dir, fds[1]);
+      SaveForever(options, fds[1]);
     }
     close(fds[1]);
     // Wait for the child's first commit, so every round makes progress, then kill it at a
@@ -99,14 +118,16 @@ TEST(CrashTest, KillAtRandomMomentsNeverLosesACommittedCheckpoint) {
     }
     close(fds[0]);
 
+    // Restore as a new job would: synchronously, from the shared directory only.
     LocalCommunicator comm;
     Model m;
-    auto c = Make(dir, &comm, m);
+    auto c = Make({.directory = dir, .keep_last = 2}, &comm, m);
     ASSERT_NE(c, nullptr);
     absl::StatusOr<RestoreResult> r = c->Restore();
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_TRUE(r->restored) << "round " << round;
-    // The newest reported commit, or the one after it (committed, killed before reporting).
+    // The newest reported commit, or the one after it (committed, killed before reporting;
+    // one save at most is in flight, so not the one after that).
     ASSERT_GE(r->step, committed) << "round " << round << ": a committed checkpoint was lost";
     ASSERT_LE(r->step, committed + 1) << "round " << round;
     ASSERT_TRUE(m.Matches(r->step))
@@ -124,11 +145,18 @@ TEST(CrashTest, KillAtRandomMomentsNeverLosesACommittedCheckpoint) {
     }
     committed = r->step;
   }
-  std::printf("kills: %d inside a save, %d between commit and report, %d elsewhere\n",
-              mid_save_kills, after_commit_kills, clean_kills);
+  std::printf("%s: kills: %d inside a save, %d between commit and report, %d elsewhere\n",
+              GetParam().name, mid_save_kills, after_commit_kills, clean_kills);
   // The kills did land inside saves at least sometimes, or the test proved little.
   EXPECT_GT(mid_save_kills, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, CrashTest,
+    ::testing::Values(Mode{.name = "sync"}, Mode{.name = "async", .async = true},
+                      Mode{.name = "sync_local", .node_local = true},
+                      Mode{.name = "async_local", .async = true, .node_local = true}),
+    [](const ::testing::TestParamInfo<Mode>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace drocc::runtime
