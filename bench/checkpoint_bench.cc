@@ -44,6 +44,7 @@
 #include "absl/strings/str_join.h"
 #include "drocc/runtime/checkpoint.h"
 #include "drocc/runtime/communicator.h"
+#include "runtime/src/checkpoint/host_buffer.h"
 
 #ifdef DROCC_HAVE_HDF5
 #include <hdf5.h>
@@ -451,12 +452,19 @@ int main(int argc, char** argv) {
   std::unique_ptr<Checkpointer> async_ckpt = MakeCheckpointer(
       {.directory = w.async_dir, .keep_last = 1, .async = true}, &comm, state, &async_refused);
 
-  // The memcpy baseline's buffer, touched now so its page faults count against nobody; the
-  // asynchronous Checkpointer's host buffer is touched by the warm-up round's Save.
+  // The memcpy baselines' buffers, touched now so their page faults count against nobody
+  // (the asynchronous Checkpointer's host buffer is allocated, and prefaulted, by the warm-up
+  // round's Save): a malloc'd one, and one of the kind the Checkpointer copies into
+  // (anonymous memory advised to huge pages), so the baseline has the same page size.
   std::vector<double> copy_slice(state.slice.size(), 1.0);
   std::vector<char> copy_replicated(state.replicated.size(), 1);
+  drocc::runtime::checkpoint::HostBuffer copy_huge;
+  Check(copy_huge.Reserve(state.slice_bytes() + state.replicated.size(), 0),
+        "allocating the huge-page memcpy buffer");
+  std::memset(copy_huge.data(), 1, copy_huge.capacity());
 
-  Series memcpy_s{"memcpy of the state (stall floor)", state.total_bytes(), {}};
+  Series memcpy_s{"memcpy into a malloc'd buffer", state.total_bytes(), {}};
+  Series memcpy_huge{"memcpy into a huge-page buffer", state.total_bytes(), {}};
   Series stall{"drocc async Save: stall", state.total_bytes(), {}};
   Series async_e2e{"drocc async Save + Wait (durable)", state.total_bytes(), {}};
   Series drocc_sync{"drocc sync Save (durable)", state.total_bytes(), {}};
@@ -476,6 +484,12 @@ int main(int argc, char** argv) {
       std::memcpy(copy_replicated.data(), state.replicated.data(), state.replicated.size());
     });
     if (record) memcpy_s.seconds.push_back(t);
+    const double th = Timed([&] {
+      std::memcpy(copy_huge.data(), state.replicated.data(), state.replicated.size());
+      std::memcpy(copy_huge.data() + state.replicated.size(), state.slice.data(),
+                  state.slice_bytes());
+    });
+    if (record) memcpy_huge.seconds.push_back(th);
     if (async_ckpt == nullptr) return;
     MPI_Barrier(MPI_COMM_WORLD);
     const auto t0 = Clock::now();
@@ -539,15 +553,18 @@ int main(int argc, char** argv) {
   run_root = nullptr;
 
   if (rank == 0) {
-    std::vector<const Series*> rows = {&memcpy_s, &stall, &async_e2e, &drocc_sync, &dd};
+    std::vector<const Series*> rows = {&memcpy_s,  &memcpy_huge, &stall,
+                                       &async_e2e, &drocc_sync,  &dd};
     if (size > 1) rows.push_back(&dd_par);
     rows.push_back(&mpiio);
 #ifdef DROCC_HAVE_HDF5
     rows.push_back(&hdf5);
 #endif
+    // The stricter baseline: whichever memcpy was faster.
+    const Series& floor = memcpy_huge.Median() < memcpy_s.Median() ? memcpy_huge : memcpy_s;
     std::optional<double> stall_ratio, write_ratio, async_write_ratio, par_ratio;
     if (!stall.seconds.empty()) {
-      stall_ratio = stall.Median() / memcpy_s.Median();
+      stall_ratio = stall.Median() / floor.Median();
       async_write_ratio = async_e2e.MBps() / dd.MBps();
     }
     write_ratio = drocc_sync.MBps() / dd.MBps();
@@ -573,7 +590,11 @@ int main(int argc, char** argv) {
                                 {"max_s", r->Max()},
                                 {"mb_per_s", r->MBps()}});
       }
-      if (stall_ratio) j["ratios"]["async_stall/memcpy"] = *stall_ratio;
+      if (stall_ratio) {
+        j["ratios"]["async_stall/memcpy"] = *stall_ratio;
+        j["ratios"]["async_stall/memcpy_fastest"] = stall.Min() / floor.Min();
+        j["memcpy_baseline"] = floor.name;
+      }
       j["ratios"]["drocc_write/dd"] = *write_ratio;
       if (async_write_ratio) j["ratios"]["drocc_async_write/dd"] = *async_write_ratio;
       if (par_ratio) j["ratios"]["drocc_write/dd_parallel"] = *par_ratio;
@@ -600,8 +621,12 @@ int main(int argc, char** argv) {
       std::printf("hdf5: not built (parallel HDF5 was not found when configuring)\n");
 #endif
       if (stall_ratio) {
-        std::printf("ratio async_stall/memcpy = %.2f (target <= %.1f)\n", *stall_ratio,
-                    kStallTarget);
+        std::printf("ratio async_stall/memcpy = %.2f (target <= %.1f; memcpy: the faster, %s)\n",
+                    *stall_ratio, kStallTarget, floor.name.c_str());
+        // Each at its least disturbed: on a busy machine a round's time is the time slices
+        // the ranks lost to other work as much as the copy itself.
+        std::printf("ratio async_stall/memcpy, fastest round of each = %.2f\n",
+                    stall.Min() / floor.Min());
       } else {
         std::printf("ratio async_stall/memcpy = n/a (async not available)\n");
       }
