@@ -3,17 +3,19 @@
 // (--mib-per-rank) and a small replicated item (--replicated-kib). After one warm-up round that
 // is not counted, each round measures, in an order that rotates from round to round so that
 // drift in the disk's speed falls on every method alike:
-//   - memcpy of the rank's state into a preallocated, touched buffer: the floor of any stall,
-//     and right after it the stall of a drocc asynchronous Save (its return) and its end to end
-//     time (Save + Wait, durable);
+//   - memcpy of the rank's state into a preallocated, touched buffer, malloc'd and (like the
+//     Checkpointer's host buffer) huge-page backed: the floor of any stall; right after, the
+//     stall of a drocc asynchronous Save (until it returns) and its end to end time (Save +
+//     Wait, durable);
 //   - drocc synchronous Save, until the checkpoint is committed and durable;
 //   - dd if=/dev/zero bs=4M conv=fsync of the same bytes: one stream from rank 0 (the storage's
 //     sequential write bandwidth) and, with more than one rank, one dd per rank at once;
-//   - parallel HDF5: one 1-D dataset, a hyperslab per rank, collective transfer, H5Fflush (which
+//   - parallel HDF5: a 1-D dataset, a hyperslab per rank, collective transfer, H5Fflush (which
 //     calls MPI_File_sync) and close;
 //   - MPI-IO: MPI_File_write_at_all, MPI_File_sync, close.
-// Every write is fsync'ed. A time is the slowest rank's, from a barrier. Between measurements
-// the files are deleted and sync(2) runs, outside the timing. Prints the median of the rounds.
+// Every write is fsync'ed. A time is the slowest rank's, from a barrier. Between measurements,
+// outside the timing, the files are deleted, sync(2) runs and every rank updates its whole
+// state (a training step). Prints the median of the rounds.
 //
 //   mpirun -n 2 checkpoint_bench [--mib-per-rank 256] [--rounds 5] [--dir DIR] [--json]
 
@@ -144,6 +146,13 @@ State MakeState(const Options& o) {
   s.replicated.resize(o.replicated_kib * 1024);
   for (size_t i = 0; i < s.replicated.size(); ++i) s.replicated[i] = static_cast<char>(i * 7);
   return s;
+}
+
+// A training step between two checkpoints: every element changes. A real program saves state
+// it has just computed on; without this the state would sit untouched between measurements,
+// and in a VM memory that sat idle can be much slower to read again (see docs/benchmarks.md).
+void TrainingStep(State& s) {
+  for (double& x : s.slice) x += 1.0;
 }
 
 // The run's own directory (rank 0 makes it, every rank must see it) and what lives in it.
@@ -391,23 +400,105 @@ std::unique_ptr<Checkpointer> MakeCheckpointer(CheckpointOptions options,
 
 // ---- results ----------------------------------------------------------------------------
 
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0 : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 struct Series {
   std::string name;
-  uint64_t bytes = 0;  // written (or copied) per measurement, all ranks together
-  std::vector<double> seconds;
-  double Median() const {
-    std::vector<double> v = seconds;
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n == 0 ? 0 : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  }
+  uint64_t bytes = 0;           // written (or copied) per measurement, all ranks together
+  std::vector<double> seconds;  // one per round
+  double Median() const { return ::Median(seconds); }
   double Min() const { return *std::min_element(seconds.begin(), seconds.end()); }
   double Max() const { return *std::max_element(seconds.begin(), seconds.end()); }
   double MBps() const { return static_cast<double>(bytes) / Median() / 1e6; }
 };
 
+// The median over rounds of a's bandwidth / b's, each pair measured in the same round: drift
+// in the machine's speed from one round to the next cancels out of it. For times (a stall
+// against a memcpy), pass the series the other way round.
+double PairedRatio(const Series& a, const Series& b) {
+  std::vector<double> r;
+  for (size_t i = 0; i < a.seconds.size() && i < b.seconds.size(); ++i) {
+    r.push_back(static_cast<double>(a.bytes) / a.seconds[i] /
+                (static_cast<double>(b.bytes) / b.seconds[i]));
+  }
+  return Median(std::move(r));
+}
+
 std::string Duration(double s) {
   return s < 1 ? absl::StrFormat("%.1f ms", s * 1e3) : absl::StrFormat("%.3f s", s);
+}
+
+struct Ratio {
+  std::string name;  // "drocc_write/dd"
+  double value;      // of the medians
+  double paired;     // the median of the per-round ratios (PairedRatio)
+  std::string note;  // the target, or what it compares
+};
+
+struct Report {
+  int ranks = 0;
+  Options options;
+  uint64_t state_bytes = 0;
+  uint64_t replicated_bytes = 0;
+  std::string dir, filesystem, async_status;
+  double seconds = 0;
+  std::vector<double> load;  // 1-minute load average before and after
+  std::vector<Series> rows;
+  std::vector<Ratio> ratios;
+};
+
+void PrintJson(const Report& r) {
+  nlohmann::json j = {{"ranks", r.ranks},
+                      {"mib_per_rank", r.options.mib_per_rank},
+                      {"replicated_bytes", r.replicated_bytes},
+                      {"rounds", r.options.rounds},
+                      {"dir", r.dir},
+                      {"filesystem", r.filesystem},
+                      {"async", r.async_status},
+                      {"hdf5", kHaveHdf5 ? "built" : "not built"},
+                      {"seconds", r.seconds},
+                      {"loadavg_1min", r.load}};
+  for (const Series& s : r.rows) {
+    j["results"].push_back({{"name", s.name},
+                            {"bytes", s.bytes},
+                            {"seconds", s.seconds},
+                            {"median_s", s.Median()},
+                            {"mb_per_s", s.MBps()}});
+  }
+  for (const Ratio& x : r.ratios) {
+    j["ratios"][x.name] = {{"value", x.value}, {"per_round_median", x.paired}, {"note", x.note}};
+  }
+  std::printf("%s\n", j.dump(2).c_str());
+}
+
+void PrintTable(const Report& r) {
+  std::printf(
+      "checkpoint_bench: %d rank(s) x %llu MiB + %llu B replicated = %.1f MiB per checkpoint; "
+      "median of %d rounds (+1 warm-up); %.0f s in all\n",
+      r.ranks, static_cast<unsigned long long>(r.options.mib_per_rank),
+      static_cast<unsigned long long>(r.replicated_bytes),
+      static_cast<double>(r.state_bytes) / kMiB, r.options.rounds, r.seconds);
+  std::printf("dir: %s (%s); 1-minute load average %.1f before, %.1f after\n", r.dir.c_str(),
+              r.filesystem.c_str(), r.load[0], r.load[1]);
+  std::printf("\n%-38s %11s %23s %12s\n", "method", "median", "min - max", "MB/s");
+  for (const Series& s : r.rows) {
+    std::printf("%-38s %11s %23s %12.0f\n", s.name.c_str(), Duration(s.Median()).c_str(),
+                absl::StrCat(Duration(s.Min()), " - ", Duration(s.Max())).c_str(), s.MBps());
+  }
+  std::printf("\n");
+  if (r.async_status != "available") std::printf("async: %s\n", r.async_status.c_str());
+  if (!kHaveHdf5) std::printf("hdf5: not built (parallel HDF5 was not found when configuring)\n");
+  if (r.async_status != "available") {
+    std::printf("ratio async_stall/memcpy = n/a (async not available)\n");
+  }
+  for (const Ratio& x : r.ratios) {
+    std::printf("ratio %s = %.2f%s [per-round median %.2f]\n", x.name.c_str(), x.value,
+                x.note.empty() ? "" : absl::StrCat(" (", x.note, ")").c_str(), x.paired);
+  }
 }
 
 }  // namespace
@@ -534,6 +625,7 @@ int main(int argc, char** argv) {
   for (int round = 0; round <= o.rounds; ++round) {  // round 0 is the warm-up
     for (size_t i = 0; i < methods.size(); ++i) {
       Settle(w);
+      TrainingStep(state);
       methods[(i + static_cast<size_t>(round)) % methods.size()](round > 0);
     }
   }
@@ -553,96 +645,41 @@ int main(int argc, char** argv) {
   run_root = nullptr;
 
   if (rank == 0) {
-    std::vector<const Series*> rows = {&memcpy_s,  &memcpy_huge, &stall,
-                                       &async_e2e, &drocc_sync,  &dd};
-    if (size > 1) rows.push_back(&dd_par);
-    rows.push_back(&mpiio);
-#ifdef DROCC_HAVE_HDF5
-    rows.push_back(&hdf5);
-#endif
-    // The stricter baseline: whichever memcpy was faster.
-    const Series& floor = memcpy_huge.Median() < memcpy_s.Median() ? memcpy_huge : memcpy_s;
-    std::optional<double> stall_ratio, write_ratio, async_write_ratio, par_ratio;
-    if (!stall.seconds.empty()) {
-      stall_ratio = stall.Median() / floor.Median();
-      async_write_ratio = async_e2e.MBps() / dd.MBps();
+    Report report{.ranks = size,
+                  .options = o,
+                  .state_bytes = state.total_bytes(),
+                  .replicated_bytes = state.replicated.size(),
+                  .dir = w.root,
+                  .filesystem = filesystem,
+                  .async_status = async_status,
+                  .seconds = run_seconds,
+                  .load = {load_before[0], load_after[0]}};
+    for (const Series* r :
+         {&memcpy_s, &memcpy_huge, &stall, &async_e2e, &drocc_sync, &dd, &dd_par, &mpiio, &hdf5}) {
+      if (!r->seconds.empty()) report.rows.push_back(*r);
     }
-    write_ratio = drocc_sync.MBps() / dd.MBps();
-    if (size > 1) par_ratio = drocc_sync.MBps() / dd_par.MBps();
-
+    // The stricter baseline for the stall: whichever memcpy was faster.
+    const Series& floor = memcpy_huge.Median() < memcpy_s.Median() ? memcpy_huge : memcpy_s;
+    auto ratio = [&](std::string name, const Series& a, const Series& b, std::string note) {
+      if (a.seconds.empty() || b.seconds.empty()) return;
+      report.ratios.push_back(
+          {std::move(name), a.MBps() / b.MBps(), PairedRatio(a, b), std::move(note)});
+    };
+    // A stall is a time: memcpy's "bandwidth" over the stall's is stall / memcpy.
+    ratio(
+        "async_stall/memcpy", floor, stall,
+        absl::StrFormat("target <= %.1f; against the faster memcpy, %s", kStallTarget, floor.name));
+    const std::string write_target = absl::StrFormat("target >= %.1f", kWriteTarget);
+    ratio("drocc_write/dd", drocc_sync, dd, write_target);
+    ratio("drocc_async_write/dd", async_e2e, dd, write_target);
+    ratio("drocc_write/dd_parallel", drocc_sync, dd_par,
+          absl::StrFormat("%d dd at once, one per rank", size));
+    ratio("mpiio/drocc_write", mpiio, drocc_sync, "");
+    ratio("hdf5/drocc_write", hdf5, drocc_sync, "");
     if (o.json) {
-      nlohmann::json j = {{"ranks", size},
-                          {"mib_per_rank", o.mib_per_rank},
-                          {"replicated_bytes", state.replicated.size()},
-                          {"rounds", o.rounds},
-                          {"dir", w.root},
-                          {"filesystem", filesystem},
-                          {"async", async_status},
-                          {"hdf5", kHaveHdf5 ? "built" : "not built"},
-                          {"seconds", run_seconds},
-                          {"loadavg_1min", {load_before[0], load_after[0]}}};
-      for (const Series* r : rows) {
-        if (r->seconds.empty()) continue;
-        j["results"].push_back({{"name", r->name},
-                                {"bytes", r->bytes},
-                                {"median_s", r->Median()},
-                                {"min_s", r->Min()},
-                                {"max_s", r->Max()},
-                                {"mb_per_s", r->MBps()}});
-      }
-      if (stall_ratio) {
-        j["ratios"]["async_stall/memcpy"] = *stall_ratio;
-        j["ratios"]["async_stall/memcpy_fastest"] = stall.Min() / floor.Min();
-        j["memcpy_baseline"] = floor.name;
-      }
-      j["ratios"]["drocc_write/dd"] = *write_ratio;
-      if (async_write_ratio) j["ratios"]["drocc_async_write/dd"] = *async_write_ratio;
-      if (par_ratio) j["ratios"]["drocc_write/dd_parallel"] = *par_ratio;
-      j["ratios"]["mpiio/drocc_write"] = mpiio.MBps() / drocc_sync.MBps();
-      if (kHaveHdf5) j["ratios"]["hdf5/drocc_write"] = hdf5.MBps() / drocc_sync.MBps();
-      std::printf("%s\n", j.dump(2).c_str());
+      PrintJson(report);
     } else {
-      std::printf(
-          "checkpoint_bench: %d rank(s) x %llu MiB + %zu B replicated = %.1f MiB per "
-          "checkpoint; median of %d rounds (+1 warm-up); %.0f s in all\n",
-          size, static_cast<unsigned long long>(o.mib_per_rank), state.replicated.size(),
-          static_cast<double>(state.total_bytes()) / kMiB, o.rounds, run_seconds);
-      std::printf("dir: %s (%s); 1-minute load average %.1f before, %.1f after\n", w.root.c_str(),
-                  filesystem.c_str(), load_before[0], load_after[0]);
-      std::printf("\n%-38s %11s %23s %12s\n", "method", "median", "min - max", "MB/s");
-      for (const Series* r : rows) {
-        if (r->seconds.empty()) continue;
-        std::printf("%-38s %11s %23s %12.0f\n", r->name.c_str(), Duration(r->Median()).c_str(),
-                    absl::StrCat(Duration(r->Min()), " - ", Duration(r->Max())).c_str(), r->MBps());
-      }
-      std::printf("\n");
-      if (stall.seconds.empty()) std::printf("async: %s\n", async_status.c_str());
-#ifndef DROCC_HAVE_HDF5
-      std::printf("hdf5: not built (parallel HDF5 was not found when configuring)\n");
-#endif
-      if (stall_ratio) {
-        std::printf("ratio async_stall/memcpy = %.2f (target <= %.1f; memcpy: the faster, %s)\n",
-                    *stall_ratio, kStallTarget, floor.name.c_str());
-        // Each at its least disturbed: on a busy machine a round's time is the time slices
-        // the ranks lost to other work as much as the copy itself.
-        std::printf("ratio async_stall/memcpy, fastest round of each = %.2f\n",
-                    stall.Min() / floor.Min());
-      } else {
-        std::printf("ratio async_stall/memcpy = n/a (async not available)\n");
-      }
-      std::printf("ratio drocc_write/dd = %.2f (target >= %.1f)\n", *write_ratio, kWriteTarget);
-      if (async_write_ratio) {
-        std::printf("ratio drocc_async_write/dd = %.2f (target >= %.1f)\n", *async_write_ratio,
-                    kWriteTarget);
-      }
-      if (par_ratio) {
-        std::printf("ratio drocc_write/dd_parallel = %.2f (%d dd at once, one per rank)\n",
-                    *par_ratio, size);
-      }
-      std::printf("ratio mpiio/drocc_write = %.2f\n", mpiio.MBps() / drocc_sync.MBps());
-      if (!hdf5.seconds.empty()) {
-        std::printf("ratio hdf5/drocc_write = %.2f\n", hdf5.MBps() / drocc_sync.MBps());
-      }
+      PrintTable(report);
     }
   }
   MPI_Finalize();
