@@ -17,8 +17,8 @@ PACKAGES=(
   libxxhash-dev libssl-dev
   # Slurm + MUNGE (daemons run locally, libslurm linked by droccd)
   libmunge-dev munge libslurm-dev slurmctld slurmd slurm-client
-  # MPI
-  openmpi-bin libopenmpi-dev
+  # MPI; parallel HDF5 over it (bench/checkpoint_bench compares against it)
+  openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the scripts and end-to-end tests use (pgrep, ss, JSON)
