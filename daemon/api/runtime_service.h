@@ -1,13 +1,11 @@
 #pragma once
 
+#include "common/job_env.h"
 #include "daemon/api/deps.h"
 #include "daemon/api/unimplemented.h"
 #include "drocc/v1/runtime.grpc.pb.h"
 
 namespace drocc::api {
-
-// Metadata key of the job token on RuntimeService calls.
-inline constexpr char kJobTokenMetadataKey[] = "x-drocc-job-token";
 
 // drocc.v1.RuntimeService: what libdrocc-runtime reports from inside a job. Every call names
 // a job and carries that job's own token (DROCC_JOB_TOKEN, see daemon/auth/job_token.h); the

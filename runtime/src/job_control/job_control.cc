@@ -3,10 +3,12 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/job_env.h"
 #include "runtime/src/checkpoint/protocol.h"
 #include "runtime/src/job_control/grpc_daemon_client.h"
 #include "runtime/src/job_control/report_sender.h"
@@ -14,6 +16,12 @@
 #include "runtime/src/job_control/stop_signals.h"
 
 namespace drocc::runtime {
+
+// The public header repeats droccd's names so it stands alone; they must be droccd's.
+static_assert(std::string_view(kJobIdEnv) == drocc::kJobIdVar);
+static_assert(std::string_view(kJobTokenEnv) == drocc::kJobTokenVar);
+static_assert(std::string_view(kServerEnv) == drocc::kServerVar);
+static_assert(std::string_view(kJobTokenMetadataKey) == drocc::kJobTokenMetadataKey);
 
 using job_control::ReportSender;
 
