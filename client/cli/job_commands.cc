@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/cli/commands.h"
 #include "common/human.h"
 
@@ -66,7 +67,7 @@ int Show(client::Connection& conn, uint64_t id, Format format) {
   if (format == Format::kJson) {
     std::printf("%s\n", JobToJson(*job).dump(2).c_str());
   } else {
-    std::fputs(JobDetail(*job).c_str(), stdout);
+    std::fputs(JobDetail(*job, absl::Now()).c_str(), stdout);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
@@ -95,9 +96,9 @@ void PrintResult(Format format, const std::string& line, const nlohmann::json& j
 namespace {
 
 // Run time so far, or in all once ended.
-std::string Elapsed(const v1::Job& job) {
+std::string Elapsed(const v1::Job& job, absl::Time now) {
   if (!IsSet(job.start_time())) return "-";
-  absl::Time end = IsSet(job.end_time()) ? ToTime(job.end_time()) : absl::Now();
+  absl::Time end = IsSet(job.end_time()) ? ToTime(job.end_time()) : now;
   return HumanDuration(end - ToTime(job.start_time()));
 }
 
@@ -129,6 +130,28 @@ std::string Table::Render() const {
     out += line + "\n";
   }
   return out;
+}
+
+std::string ProgressBytes(const v1::ProgressRecord& p) {
+  if (p.bytes_total() > 0) {
+    return absl::StrCat(HumanBytes(p.bytes_done()), " / ", HumanBytes(p.bytes_total()));
+  }
+  return p.bytes_done() > 0 ? HumanBytes(p.bytes_done()) : "-";
+}
+
+std::optional<int> ProgressPercent(const v1::ProgressRecord& p) {
+  const uint64_t done = p.bytes_done();
+  const uint64_t total = p.bytes_total();
+  if (total == 0) return std::nullopt;
+  if (done >= total) return 100;
+  // Exact for any size: 100 * done may need more than 64 bits.
+  const auto percent = static_cast<uint64_t>(static_cast<unsigned __int128>(done) * 100 / total);
+  return static_cast<int>(percent);  // < 100, as done < total
+}
+
+std::string Ago(const google::protobuf::Timestamp& t, absl::Time now) {
+  if (!IsSet(t)) return "-";
+  return absl::StrCat(HumanDuration(std::max(now - ToTime(t), absl::ZeroDuration())), " ago");
 }
 
 std::string StateName(v1::JobState state) {
@@ -164,6 +187,17 @@ nlohmann::json JobToJson(const v1::Job& job) {
                            {"path", c.path()},
                            {"ranks", c.ranks()}});
   }
+  nlohmann::json progress = nlohmann::json::array();
+  for (const auto& p : job.progress()) {
+    std::optional<int> percent = ProgressPercent(p);
+    progress.push_back({{"phase", p.phase()},
+                        {"step", p.step() >= 0 ? nlohmann::json(p.step()) : nlohmann::json()},
+                        {"bytes_done", p.bytes_done()},
+                        {"bytes_total", p.bytes_total()},
+                        {"percent", percent ? nlohmann::json(*percent) : nlohmann::json()},
+                        {"message", p.message()},
+                        {"time", TimeJson(p.time())}});
+  }
   return {
       {"id", job.id()},
       {"name", s.name()},
@@ -195,10 +229,11 @@ nlohmann::json JobToJson(const v1::Job& job) {
       {"charged_milli", MilliByResource(job.charged())},
       {"events", events},
       {"checkpoints", checkpoints},
+      {"progress", progress},
   };
 }
 
-std::string JobDetail(const v1::Job& job) {
+std::string JobDetail(const v1::Job& job, absl::Time now) {
   const v1::JobSpec& s = job.spec();
   Table t({"Job", absl::StrCat(job.id(), " (", s.name(), ")")});
   t.Add({"User", job.user()});
@@ -216,7 +251,7 @@ std::string JobDetail(const v1::Job& job) {
   t.Add({"Submitted", TimeText(job.submit_time())});
   t.Add({"Started", TimeText(job.start_time())});
   t.Add({"Ended", TimeText(job.end_time())});
-  t.Add({"Run time", Elapsed(job)});
+  t.Add({"Run time", Elapsed(job, now)});
   if (job.requeue_count() > 0) t.Add({"Requeued", absl::StrCat(job.requeue_count(), " time(s)")});
   if (job.reserved_size() > 0) t.Add({"Reserved", FormatAmounts(job.reserved())});
   if (job.charged_size() > 0) t.Add({"Charged", FormatAmounts(job.charged())});
@@ -233,6 +268,15 @@ std::string JobDetail(const v1::Job& job) {
     for (const auto& e : job.events())
       ev.Add({TimeText(e.time()), StateName(e.state()), e.reason()});
     out += "\nHistory:\n" + ev.Render();
+  }
+  if (job.progress_size() > 0) {
+    Table pr({"PHASE", "STEP", "BYTES", "%", "UPDATED", "MESSAGE"});
+    for (const v1::ProgressRecord& p : job.progress()) {
+      std::optional<int> percent = ProgressPercent(p);
+      pr.Add({p.phase(), p.step() >= 0 ? absl::StrCat(p.step()) : "-", ProgressBytes(p),
+              percent ? absl::StrCat(*percent, "%") : "-", Ago(p.time(), now), p.message()});
+    }
+    out += "\nProgress:\n" + pr.Render();
   }
   if (job.checkpoints_size() > 0) {
     // The newest few; `-o json` lists them all.
@@ -258,9 +302,10 @@ void PrintJobs(const std::vector<v1::Job>& jobs, Format format) {
     std::printf("%s\n", arr.dump(2).c_str());
     return;
   }
+  const absl::Time now = absl::Now();
   Table t({"ID", "NAME", "USER", "STATE", "TIME", "NODES", "REASON"});
   for (const auto& j : jobs) {
-    t.Add({absl::StrCat(j.id()), j.spec().name(), j.user(), StateName(j.state()), Elapsed(j),
+    t.Add({absl::StrCat(j.id()), j.spec().name(), j.user(), StateName(j.state()), Elapsed(j, now),
            j.nodes().empty() ? "-" : j.nodes(), j.reason()});
   }
   std::fputs(t.Render().c_str(), stdout);

@@ -6,6 +6,7 @@
 #include <google/protobuf/timestamp.pb.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,9 +68,19 @@ void PrintText(const std::string& text);
 // The result of a change: `json` for Format::kJson, else `line` and a newline.
 void PrintResult(Format format, const std::string& line, const nlohmann::json& json);
 
+// A phase's progress (v1::ProgressRecord) for people: "1.5 MiB / 4.0 MiB", "1.5 MiB" when
+// the total is unknown (0), "-" when no bytes were reported.
+std::string ProgressBytes(const v1::ProgressRecord& p);
+// The share of bytes done, rounded down so that only a finished phase shows 100; nullopt when
+// the total is unknown.
+std::optional<int> ProgressPercent(const v1::ProgressRecord& p);
+// "12s ago", "3m 5s ago" (a time ahead of `now` reads "0s ago"), or "-" when unset.
+std::string Ago(const google::protobuf::Timestamp& t, absl::Time now);
+
 std::string StateName(v1::JobState state);  // "RUNNING"
 nlohmann::json JobToJson(const v1::Job& job);
-std::string JobDetail(const v1::Job& job);  // `drocc show` for people
+// `drocc show` for people; `now` for the run time of a running job and how old reports are.
+std::string JobDetail(const v1::Job& job, absl::Time now);
 void PrintJobs(const std::vector<v1::Job>& jobs, Format format);
 
 }  // namespace drocc::cli

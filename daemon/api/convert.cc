@@ -117,6 +117,15 @@ void ToProto(const queue::Job& j, bool full, v1::Job* p) {
       r->set_path(c.path);
       r->set_ranks(c.ranks);
     }
+    for (const auto& g : j.progress) {
+      v1::ProgressRecord* r = p->add_progress();
+      r->set_phase(g.phase);
+      r->set_step(g.step);
+      r->set_bytes_done(g.bytes_done);
+      r->set_bytes_total(g.bytes_total);
+      r->set_message(g.message);
+      SetTime(g.time, r->mutable_time());
+    }
   }
 }
 

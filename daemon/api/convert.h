@@ -19,7 +19,8 @@ void AddAmounts(const queue::AmountMap& amounts,
 
 queue::JobSpec FromProto(const v1::JobSpec& spec);
 void ToProto(const queue::JobSpec& spec, v1::JobSpec* out);
-// `full`: include the script, environment and events (GetJob); listings leave them out.
+// `full`: include the script, environment, events, checkpoints and progress (GetJob);
+// listings leave them out.
 void ToProto(const queue::Job& job, bool full, v1::Job* out);
 void ToProto(const queue::JobEvent& event, v1::JobEvent* out);
 

@@ -1,8 +1,10 @@
 #include "daemon/api/runtime_service.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "daemon/api/convert.h"
@@ -11,6 +13,7 @@ namespace drocc::api {
 namespace {
 
 constexpr char kReportCheckpoint[] = "/drocc.v1.RuntimeService/ReportCheckpoint";
+constexpr char kReportProgress[] = "/drocc.v1.RuntimeService/ReportProgress";
 constexpr char kRequestRequeue[] = "/drocc.v1.RuntimeService/RequestRequeue";
 constexpr size_t kMaxPathBytes = 4096;
 constexpr size_t kMaxReasonBytes = 1024;
@@ -26,6 +29,25 @@ bool Printable(absl::string_view s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
   }
   return true;
+}
+
+// A phase names a column of `drocc show` and a key in its JSON: short, printable, no spaces.
+absl::Status CheckPhase(absl::string_view phase) {
+  if (phase.empty()) {
+    return absl::InvalidArgumentError(
+        "phase is missing: name the phase being reported, e.g. \"stage-in\", \"train\" or "
+        "\"stage-out\"");
+  }
+  const bool ok =
+      phase.size() <= RuntimeServiceImpl::kMaxPhaseBytes &&
+      std::all_of(phase.begin(), phase.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (ok) return absl::OkStatus();
+  constexpr size_t kQuoted = RuntimeServiceImpl::kMaxPhaseBytes + 8;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "phase \"", absl::CHexEscape(phase.substr(0, kQuoted)), phase.size() > kQuoted ? "..." : "",
+      "\" is not a phase name: use 1 to ", RuntimeServiceImpl::kMaxPhaseBytes,
+      " printable ASCII characters without spaces, e.g. \"stage-in\", \"train\" or "
+      "\"stage-out\""));
 }
 
 }  // namespace
@@ -92,6 +114,39 @@ grpc::ServerUnaryReactor* RuntimeServiceImpl::ReportCheckpoint(
   auto* reactor = ctx->DefaultReactor();
   deps_.store->AppendCheckpoint(job->id, std::move(record),
                                 [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RuntimeServiceImpl::ReportProgress(grpc::CallbackServerContext* ctx,
+                                                             const v1::ReportProgressRequest* req,
+                                                             v1::ReportProgressResponse*) {
+  absl::StatusOr<queue::Job> job = AuthorizeJob(*ctx, req->job_id(), kReportProgress);
+  if (!job.ok()) return Done(ctx, job.status());
+  if (absl::Status s = CheckPhase(req->phase()); !s.ok()) return Done(ctx, s);
+  if (req->message().size() > kMaxProgressMessageBytes) {
+    return Done(ctx, absl::InvalidArgumentError(
+                         absl::StrCat("message is ", req->message().size(), " bytes; at most ",
+                                      kMaxProgressMessageBytes, " are allowed: shorten it")));
+  }
+  if (!Printable(req->message())) {
+    return Done(ctx, absl::InvalidArgumentError(
+                         "message must be one line without control characters (newline, tab, "
+                         "escape ...)"));
+  }
+  if (req->bytes_total() > 0 && req->bytes_done() > req->bytes_total()) {
+    return Done(ctx, absl::InvalidArgumentError(absl::StrCat(
+                         "bytes_done (", req->bytes_done(), ") exceeds bytes_total (",
+                         req->bytes_total(), "); send bytes_total 0 when the total is unknown")));
+  }
+  queue::ProgressRecord record{.phase = req->phase(),
+                               .step = std::max<int64_t>(req->step(), -1),
+                               .bytes_done = req->bytes_done(),
+                               .bytes_total = req->bytes_total(),
+                               .message = req->message(),
+                               .time = deps_.clock->Now()};
+  auto* reactor = ctx->DefaultReactor();
+  deps_.store->PutProgress(job->id, std::move(record),
+                           [reactor](absl::Status s) { reactor->Finish(ToGrpc(s)); });
   return reactor;
 }
 

@@ -2,7 +2,6 @@
 
 #include "common/job_env.h"
 #include "daemon/api/deps.h"
-#include "daemon/api/unimplemented.h"
 #include "drocc/v1/runtime.grpc.pb.h"
 
 namespace drocc::api {
@@ -18,11 +17,19 @@ class RuntimeServiceImpl final : public v1::RuntimeService::CallbackService {
   grpc::ServerUnaryReactor* ReportCheckpoint(grpc::CallbackServerContext* ctx,
                                              const v1::ReportCheckpointRequest* req,
                                              v1::ReportCheckpointResponse* resp) override;
+  // Stores the report as the latest progress of its phase (Store::PutProgress).
+  // INVALID_ARGUMENT for a phase that is not 1 to kMaxPhaseBytes printable ASCII characters
+  // without spaces, a message over kMaxProgressMessageBytes or with control characters, or
+  // bytes_done > bytes_total when bytes_total is set.
+  grpc::ServerUnaryReactor* ReportProgress(grpc::CallbackServerContext* ctx,
+                                           const v1::ReportProgressRequest* req,
+                                           v1::ReportProgressResponse* resp) override;
   grpc::ServerUnaryReactor* RequestRequeue(grpc::CallbackServerContext* ctx,
                                            const v1::RequestRequeueRequest* req,
                                            v1::RequestRequeueResponse* resp) override;
-  DROCC_UNIMPLEMENTED_RPC(RuntimeService, ReportProgress, ReportProgressRequest,
-                          ReportProgressResponse, "progress reports (data staging)")
+
+  static constexpr size_t kMaxPhaseBytes = 32;
+  static constexpr size_t kMaxProgressMessageBytes = 512;
 
  private:
   // The job `job_id` if the call carries its token and it has not ended.

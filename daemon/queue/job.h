@@ -114,6 +114,18 @@ struct CheckpointRecord {
   bool operator==(const CheckpointRecord&) const = default;
 };
 
+// The latest progress the job's runtime library reported for one phase
+// (RuntimeService.ReportProgress); a new report of the same phase replaces it.
+struct ProgressRecord {
+  std::string phase;  // "stage-in", "train", "stage-out" ...
+  int64_t step = -1;  // -1: the phase has no step
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;  // 0: unknown or no data
+  std::string message;
+  absl::Time time = absl::InfinitePast();  // when droccd received the report
+  bool operator==(const ProgressRecord&) const = default;
+};
+
 // A job as droccd stores it. Unset times are absl::InfinitePast().
 struct Job {
   JobId id = 0;
@@ -138,6 +150,9 @@ struct Job {
   std::vector<JobEvent> events;  // filled by Store::GetJob only
   // Filled by Store::GetJob(with_events) only: the newest kMaxCheckpointsKept, oldest first.
   std::vector<CheckpointRecord> checkpoints;
+  // Filled by Store::GetJob(with_events) only: the latest report of each phase (at most
+  // kMaxProgressPhases), in the order the phases first reported.
+  std::vector<ProgressRecord> progress;
 };
 
 // A change to one job, applied atomically by the Store and only while the job is still in
@@ -168,6 +183,9 @@ struct JobUpdate {
 
 // How many checkpoint reports a job keeps (the oldest are dropped beyond).
 inline constexpr size_t kMaxCheckpointsKept = 1000;
+// How many phases' progress a job keeps: a new phase beyond drops the one reported least
+// recently.
+inline constexpr size_t kMaxProgressPhases = 16;
 
 // Applies `u` to `job` in memory, with the same rules as the Store (CheckTransition, the
 // compare-and-set on `from`, the event). Stores and tests share it.

@@ -11,12 +11,32 @@ absl::Status NotFound(queue::JobId id) {
   return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
 }
 
-// What a listing or an insert answers: events and checkpoints only come from GetJob.
+// What a listing or an insert answers: events, checkpoints and progress only come from
+// GetJob.
 queue::Job WithoutEvents(const queue::Job& stored) {
   queue::Job job = stored;
   job.events.clear();
   job.checkpoints.clear();
+  job.progress.clear();
   return job;
+}
+
+// Store::PutProgress on a job's list, in place.
+void PutProgressRecord(std::vector<queue::ProgressRecord>& list, queue::ProgressRecord p) {
+  auto same = std::find_if(list.begin(), list.end(),
+                           [&](const queue::ProgressRecord& r) { return r.phase == p.phase; });
+  if (same != list.end()) {
+    *same = std::move(p);
+    return;
+  }
+  list.push_back(std::move(p));
+  while (list.size() > queue::kMaxProgressPhases) {
+    // The oldest report other than the new one; min_element keeps the first of equal times.
+    list.erase(std::min_element(list.begin(), list.end() - 1,
+                                [](const queue::ProgressRecord& a, const queue::ProgressRecord& b) {
+                                  return a.time < b.time;
+                                }));
+  }
 }
 
 }  // namespace
@@ -63,23 +83,30 @@ void InMemoryStore::PutSetting(std::string key, std::string value, DoneCallback 
   done(absl::OkStatus());
 }
 
+absl::Status InMemoryStore::ChangeJob(queue::JobId id,
+                                      const std::function<void(queue::Job&)>& change) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return NotFound(id);
+  change(it->second);
+  return absl::OkStatus();
+}
+
 void InMemoryStore::AppendCheckpoint(queue::JobId id, queue::CheckpointRecord checkpoint,
                                      DoneCallback done) {
-  absl::Status status;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = jobs_.find(id);
-    if (it == jobs_.end()) {
-      status = NotFound(id);
-    } else {
-      std::vector<queue::CheckpointRecord>& list = it->second.checkpoints;
-      list.push_back(std::move(checkpoint));
-      if (list.size() > queue::kMaxCheckpointsKept) {
-        list.erase(list.begin(), list.end() - queue::kMaxCheckpointsKept);
-      }
+  done(ChangeJob(id, [&](queue::Job& job) {
+    std::vector<queue::CheckpointRecord>& list = job.checkpoints;
+    list.push_back(std::move(checkpoint));
+    if (list.size() > queue::kMaxCheckpointsKept) {
+      list.erase(list.begin(), list.end() - queue::kMaxCheckpointsKept);
     }
-  }
-  done(status);
+  }));
+}
+
+void InMemoryStore::PutProgress(queue::JobId id, queue::ProgressRecord progress,
+                                DoneCallback done) {
+  done(ChangeJob(id,
+                 [&](queue::Job& job) { PutProgressRecord(job.progress, std::move(progress)); }));
 }
 
 absl::StatusOr<queue::Job> InMemoryStore::GetJob(queue::JobId id, bool with_events) {

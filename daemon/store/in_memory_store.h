@@ -11,6 +11,7 @@
 // and with no lock held (so a callback may call the store again).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,7 @@ class InMemoryStore final : public Store {
   void PutSetting(std::string key, std::string value, DoneCallback done) override;
   void AppendCheckpoint(queue::JobId id, queue::CheckpointRecord checkpoint,
                         DoneCallback done) override;
+  void PutProgress(queue::JobId id, queue::ProgressRecord progress, DoneCallback done) override;
 
   absl::StatusOr<queue::Job> GetJob(queue::JobId id, bool with_events) override;
   absl::StatusOr<std::optional<queue::Job>> FindJobByKey(uint32_t uid,
@@ -78,6 +80,8 @@ class InMemoryStore final : public Store {
   absl::StatusOr<InsertResult> Insert(queue::Job job);
   absl::Status Update(const queue::JobUpdate& u);
   absl::StatusOr<uint64_t> ApplyQuota(const std::vector<QuotaChange>& changes, AuditRecord audit);
+  // Runs `change` on the stored job `id` under the lock; NOT_FOUND for an unknown id.
+  absl::Status ChangeJob(queue::JobId id, const std::function<void(queue::Job&)>& change);
 
   std::mutex mu_;
   queue::JobId next_id_ ABSL_GUARDED_BY(mu_) = 1;

@@ -122,16 +122,39 @@ absl::StatusOr<std::vector<queue::CheckpointRecord>> SelectCheckpoints(Connectio
   }
 }
 
+absl::StatusOr<std::vector<queue::ProgressRecord>> SelectProgress(Connection& conn,
+                                                                  queue::JobId id) {
+  ASSIGN_OR_RETURN(Statement stmt, conn.Prepare("SELECT phase, step, bytes_done, bytes_total, "
+                                                "message, time FROM progress WHERE job_id = ?1 "
+                                                "ORDER BY seq"));
+  stmt.Bind(1, static_cast<int64_t>(id));
+  std::vector<queue::ProgressRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    out.push_back({.phase = stmt.Text(0),
+                   .step = stmt.Int(1),
+                   .bytes_done = static_cast<uint64_t>(stmt.Int(2)),
+                   .bytes_total = static_cast<uint64_t>(stmt.Int(3)),
+                   .message = stmt.Text(4),
+                   .time = stmt.Time(5)});
+  }
+}
+
+// NOT_FOUND unless job `id` exists: what a job's reports hang on.
+absl::Status CheckJobExists(Connection& conn, queue::JobId id) {
+  ASSIGN_OR_RETURN(Statement exists, conn.Prepare("SELECT 1 FROM jobs WHERE id = ?1"));
+  exists.Bind(1, static_cast<int64_t>(id));
+  ASSIGN_OR_RETURN(bool found, exists.Step());
+  if (!found) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status InsertCheckpointRow(Connection& conn, queue::JobId id,
                                  const queue::CheckpointRecord& c) {
-  {
-    ASSIGN_OR_RETURN(Statement exists, conn.Prepare("SELECT 1 FROM jobs WHERE id = ?1"));
-    exists.Bind(1, static_cast<int64_t>(id));
-    ASSIGN_OR_RETURN(bool found, exists.Step());
-    if (!found) return absl::NotFoundError(absl::StrCat("job ", id, " does not exist"));
-  }
+  RETURN_IF_ERROR(CheckJobExists(conn, id));
   ASSIGN_OR_RETURN(Statement insert, conn.Prepare(R"sql(
       INSERT INTO checkpoints (job_id, seq, step, bytes, duration_us, time, path, ranks)
       SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 FROM checkpoints
@@ -148,6 +171,36 @@ absl::Status InsertCheckpointRow(Connection& conn, queue::JobId id,
       DELETE FROM checkpoints WHERE job_id = ?1 AND seq <= (
         SELECT max(seq) FROM checkpoints WHERE job_id = ?1) - ?2)sql"));
   trim.Bind(1, static_cast<int64_t>(id)).Bind(2, static_cast<int64_t>(queue::kMaxCheckpointsKept));
+  return trim.Run();
+}
+
+absl::Status PutProgressRow(Connection& conn, queue::JobId id, const queue::ProgressRecord& p) {
+  RETURN_IF_ERROR(CheckJobExists(conn, id));
+  // A phase seen before keeps its seq (its place in the list); a new one comes last.
+  ASSIGN_OR_RETURN(Statement upsert, conn.Prepare(R"sql(
+      INSERT INTO progress (job_id, phase, seq, step, bytes_done, bytes_total, message, time)
+      SELECT ?1, ?2, coalesce(max(seq), 0) + 1, ?3, ?4, ?5, ?6, ?7 FROM progress
+      WHERE job_id = ?1
+      ON CONFLICT (job_id, phase) DO UPDATE SET step = excluded.step,
+        bytes_done = excluded.bytes_done, bytes_total = excluded.bytes_total,
+        message = excluded.message, time = excluded.time)sql"));
+  upsert.Bind(1, static_cast<int64_t>(id))
+      .Bind(2, p.phase)
+      .Bind(3, p.step)
+      .Bind(4, static_cast<int64_t>(p.bytes_done))
+      .Bind(5, static_cast<int64_t>(p.bytes_total))
+      .Bind(6, p.message)
+      .BindTime(7, p.time);
+  RETURN_IF_ERROR(upsert.Run());
+  // Beyond kMaxProgressPhases, the phases reported least recently go (never the one just
+  // reported). A negative LIMIT would mean none, hence max(0, ...).
+  ASSIGN_OR_RETURN(Statement trim, conn.Prepare(R"sql(
+      DELETE FROM progress WHERE job_id = ?1 AND phase IN (
+        SELECT phase FROM progress WHERE job_id = ?1 AND phase <> ?2 ORDER BY time, seq
+        LIMIT max(0, (SELECT count(*) FROM progress WHERE job_id = ?1) - ?3)))sql"));
+  trim.Bind(1, static_cast<int64_t>(id))
+      .Bind(2, p.phase)
+      .Bind(3, static_cast<int64_t>(queue::kMaxProgressPhases));
   return trim.Run();
 }
 
@@ -310,6 +363,7 @@ absl::StatusOr<Job> SelectJob(Connection& conn, queue::JobId id, bool with_event
   if (with_events) {
     ASSIGN_OR_RETURN(job.events, SelectEvents(conn, id));
     ASSIGN_OR_RETURN(job.checkpoints, SelectCheckpoints(conn, id));
+    ASSIGN_OR_RETURN(job.progress, SelectProgress(conn, id));
   }
   return job;
 }

@@ -1,9 +1,10 @@
 #pragma once
 
-// The SQL of SqliteStore: reads and writes of the jobs, job_events and settings tables on one
-// connection (schema in migrations.cc); a settling update also appends its charges rows
-// (usage_table.h). The caller owns the connection and the transaction; SqliteStore runs the
-// writes inside its group-commit transaction and the reads on its read connection.
+// The SQL of SqliteStore: reads and writes of the jobs, job_events, checkpoints, progress and
+// settings tables on one connection (schema in migrations.cc); a settling update also appends
+// its charges rows (usage_table.h). The caller owns the connection and the transaction;
+// SqliteStore runs the writes inside its group-commit transaction and the reads on its read
+// connection.
 
 #include <optional>
 #include <string>
@@ -35,9 +36,14 @@ const std::string& ActiveStatesSql();
 absl::Status InsertCheckpointRow(Connection& conn, queue::JobId id,
                                  const queue::CheckpointRecord& c);
 
+// Stores the latest progress of a phase (NOT_FOUND for an unknown job) with Store::PutProgress's
+// rules: the phase's row replaced or added, the phases reported least recently dropped beyond
+// queue::kMaxProgressPhases.
+absl::Status PutProgressRow(Connection& conn, queue::JobId id, const queue::ProgressRecord& p);
+
 absl::Status PutSettingRow(Connection& conn, const std::string& key, const std::string& value);
 
-// The reads of Store, same contracts. SelectJob makes two queries when with_events: run it
+// The reads of Store, same contracts. SelectJob makes several queries when with_events: run it
 // in a read transaction for a consistent answer.
 // The job of `uid` submitted with idempotency key `key` (not empty), with its script.
 absl::StatusOr<std::optional<queue::Job>> FindByIdempotencyKey(Connection& conn, uint32_t uid,

@@ -155,6 +155,23 @@ const std::vector<Migration>& Migrations() {
              ranks INTEGER NOT NULL,
              PRIMARY KEY (job_id, seq)) WITHOUT ROWID)sql",
        }},
+      {5,
+       "the latest progress of each phase of a job",
+       {
+           // What libdrocc-runtime reported through RuntimeService.ReportProgress: one row per
+           // (job, phase), replaced by each report. seq numbers a job's phases from 1 in the
+           // order they first reported; step -1: none; time: when droccd received the report.
+           R"sql(CREATE TABLE progress (
+             job_id INTEGER NOT NULL REFERENCES jobs(id),
+             phase TEXT NOT NULL,
+             seq INTEGER NOT NULL,
+             step INTEGER NOT NULL,
+             bytes_done INTEGER NOT NULL,
+             bytes_total INTEGER NOT NULL,
+             message TEXT NOT NULL,
+             time INTEGER NOT NULL,
+             PRIMARY KEY (job_id, phase)) WITHOUT ROWID)sql",
+       }},
   };
   return *kMigrations;
 }

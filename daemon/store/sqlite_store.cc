@@ -267,6 +267,13 @@ void SqliteStore::AppendCheckpoint(queue::JobId id, queue::CheckpointRecord chec
   Enqueue(std::move(op));
 }
 
+void SqliteStore::PutProgress(queue::JobId id, queue::ProgressRecord progress, DoneCallback done) {
+  auto op = std::make_unique<Op>();
+  op->run = [id, p = std::move(progress)](Connection& conn) { return PutProgressRow(conn, id, p); };
+  op->finish = std::move(done);
+  Enqueue(std::move(op));
+}
+
 template <typename Fn>
 auto SqliteStore::Read(Fn read) -> decltype(read(std::declval<Connection&>())) {
   std::lock_guard<std::mutex> lock(read_mu_);

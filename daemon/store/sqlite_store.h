@@ -88,6 +88,7 @@ class SqliteStore final : public Store {
   void PutSetting(std::string key, std::string value, DoneCallback done) override;
   void AppendCheckpoint(queue::JobId id, queue::CheckpointRecord checkpoint,
                         DoneCallback done) override;
+  void PutProgress(queue::JobId id, queue::ProgressRecord progress, DoneCallback done) override;
 
   absl::StatusOr<queue::Job> GetJob(queue::JobId id, bool with_events) override;
   absl::StatusOr<std::optional<queue::Job>> FindJobByKey(uint32_t uid,

@@ -151,7 +151,14 @@ class Store {
   virtual void AppendCheckpoint(queue::JobId id, queue::CheckpointRecord checkpoint,
                                 DoneCallback done) = 0;
 
-  // NOT_FOUND for an unknown id. Events and checkpoints are filled in when with_events.
+  // Stores the latest progress of phase progress.phase of job `id`: replaces that phase's
+  // report (the phase keeps its place in the list), or adds the phase at the end, dropping
+  // the phase whose report is oldest (by time, then place) when the job would have more than
+  // queue::kMaxProgressPhases. NOT_FOUND for an unknown job. The caller validates the record.
+  virtual void PutProgress(queue::JobId id, queue::ProgressRecord progress, DoneCallback done) = 0;
+
+  // NOT_FOUND for an unknown id. Events, checkpoints and progress are filled in when
+  // with_events.
   virtual absl::StatusOr<queue::Job> GetJob(queue::JobId id, bool with_events) = 0;
   // The job `uid` submitted with idempotency key `key`, or nullopt (also for an empty key).
   virtual absl::StatusOr<std::optional<queue::Job>> FindJobByKey(uint32_t uid,

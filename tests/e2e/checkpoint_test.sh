@@ -4,7 +4,8 @@
 # makes every rank stop at the same step, write a final checkpoint and ask droccd for a
 # requeue; droccd shows the job REQUEUED, then RUNNING again; it resumes from that checkpoint
 # and ends COMPLETED with the result of an uninterrupted run. `drocc show` lists the
-# checkpoints; a runtime call with another job's token is refused.
+# checkpoints; a runtime call with another job's token is refused; progress reported with a
+# job's token shows in `drocc show`.
 . "$(dirname "$0")/lib.sh"
 : "${CKPT_EXAMPLE_BIN:?set CKPT_EXAMPLE_BIN}"
 : "${RUNTIME_PROBE_BIN:?set RUNTIME_PROBE_BIN}"
@@ -94,5 +95,30 @@ assert_contains "$line" "id=$id_tok server=unix:$SOCK" "the job's environment"
 probe=$("$RUNTIME_PROBE_BIN" "unix:$SOCK" "$id" "$token") && fail "another job's token was accepted: $probe"
 assert_contains "$probe" "PERMISSION_DENIED" "a call with another job's token"
 probe=$("$RUNTIME_PROBE_BIN" "unix:$SOCK" "$id_tok" "$token") || fail "its own token was refused: $probe"
+
+# Progress, as data staging and training report it: the latest report of each phase, listed
+# by `drocc show` in the order the phases first reported.
+progress() { "$RUNTIME_PROBE_BIN" "unix:$SOCK" "$1" "$token" progress "${@:2}"; }
+probe=$(progress "$id_tok" stage-in -1 512 1024 "half way") || fail "progress refused: $probe"
+probe=$(progress "$id_tok" train 7 0 0 "loss 0.5") || fail "progress refused: $probe"
+probe=$(progress "$id_tok" stage-in -1 1024 1024 "12 files, verified") ||
+  fail "progress refused: $probe"
+probe=$(progress "$id" stage-in -1 1 2 "") && fail "another job's token reported progress: $probe"
+assert_contains "$probe" "PERMISSION_DENIED" "progress with another job's token"
+probe=$(progress "$id_tok" "stage in" -1 1 2 "") && fail "a bad phase was accepted: $probe"
+assert_contains "$probe" "INVALID_ARGUMENT: phase \"stage in\" is not a phase name" "a bad phase"
+probe=$(progress "$id_tok" stage-out -1 3 2 "") && fail "bytes_done > bytes_total accepted: $probe"
+assert_contains "$probe" "INVALID_ARGUMENT: bytes_done (3) exceeds bytes_total (2)" "bad bytes"
+json=$(as alice drocc show "$id_tok" -o json)
+assert_eq "$(jq -c '[.progress[] | [.phase, .step, .bytes_done, .bytes_total, .percent, .message]]' \
+  <<<"$json")" '[["stage-in",null,1024,1024,100,"12 files, verified"],["train",7,0,0,null,"loss 0.5"]]' \
+  "progress in drocc show -o json"
+[[ $(jq -r '.progress[0].time' <<<"$json") == 20*Z ]] || fail "progress without a time: $json"
+table=$(as alice drocc show "$id_tok")
+assert_contains "$table" $'\nProgress:\nPHASE' "drocc show"
+grep -Eq '^stage-in +- +1.0 KiB / 1.0 KiB +100% +[0-9dhms ]+ ago +12 files, verified$' <<<"$table" ||
+  fail "drocc show lacks the stage-in row: $table"
+grep -Eq '^train +7 +- +- +[0-9dhms ]+ ago +loss 0.5$' <<<"$table" ||
+  fail "drocc show lacks the train row: $table"
 as alice drocc cancel "$id_tok" >/dev/null
 pass

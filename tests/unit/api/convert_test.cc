@@ -54,5 +54,33 @@ TEST(ConvertJobSpecTest, OpenModeLeftOutStaysUnset) {
   EXPECT_EQ(FromProto(proto).open_mode, queue::kOpenModeTruncate);
 }
 
+TEST(ConvertJobTest, ProgressGoesWithTheFullJobOnly) {
+  queue::Job job;
+  job.id = 7;
+  job.progress = {{.phase = "stage-in",
+                   .step = -1,
+                   .bytes_done = 3,
+                   .bytes_total = 4,
+                   .message = "copying",
+                   .time = absl::FromUnixSeconds(1'767'225'610)},
+                  {.phase = "train", .step = 40, .time = absl::FromUnixSeconds(1'767'225'620)}};
+  v1::Job full;
+  ToProto(job, /*full=*/true, &full);
+  ASSERT_EQ(full.progress_size(), 2);
+  const v1::ProgressRecord& p = full.progress(0);
+  EXPECT_EQ(p.phase(), "stage-in");
+  EXPECT_EQ(p.step(), -1);
+  EXPECT_EQ(p.bytes_done(), 3u);
+  EXPECT_EQ(p.bytes_total(), 4u);
+  EXPECT_EQ(p.message(), "copying");
+  EXPECT_EQ(p.time().seconds(), 1'767'225'610);
+  EXPECT_EQ(full.progress(1).phase(), "train");
+  EXPECT_EQ(full.progress(1).step(), 40);
+
+  v1::Job listed;
+  ToProto(job, /*full=*/false, &listed);
+  EXPECT_EQ(listed.progress_size(), 0);
+}
+
 }  // namespace
 }  // namespace drocc::api

@@ -1,5 +1,6 @@
 // RuntimeService over a real gRPC server on a Unix socket: a job's token opens that job only,
-// reports are stored and listed with the job, requeue requests reach Slurm (FakeBackend).
+// checkpoint and progress reports are stored with the job, requeue requests reach Slurm
+// (FakeBackend).
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/server_builder.h>
@@ -118,6 +119,27 @@ class RuntimeServiceTest : public ::testing::Test {
     return stub_->ReportCheckpoint(&ctx, req, &resp);
   }
 
+  grpc::Status Progress(uint64_t job_id, const std::string& token, const std::string& phase,
+                        int64_t step, uint64_t done, uint64_t total, const std::string& message) {
+    grpc::ClientContext ctx;
+    if (!token.empty()) ctx.AddMetadata(kJobTokenMetadataKey, token);
+    v1::ReportProgressRequest req;
+    req.set_job_id(job_id);
+    req.set_phase(phase);
+    req.set_step(step);
+    req.set_bytes_done(done);
+    req.set_bytes_total(total);
+    req.set_message(message);
+    v1::ReportProgressResponse resp;
+    return stub_->ReportProgress(&ctx, req, &resp);
+  }
+
+  std::vector<queue::ProgressRecord> StoredProgress(queue::JobId id) {
+    absl::StatusOr<queue::Job> job = store_.GetJob(id, /*with_events=*/true);
+    EXPECT_TRUE(job.ok()) << job.status();
+    return job.ok() ? job->progress : std::vector<queue::ProgressRecord>{};
+  }
+
   std::string dir_;
   FakeClock clock_;
   slurm::FakeBackend backend_{&clock_, 100};
@@ -194,6 +216,96 @@ TEST_F(RuntimeServiceTest, BadReportsAreRefusedWithTheField) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("checkpoint.step"), std::string::npos);
   EXPECT_TRUE(store_.GetJob(job.id, true)->checkpoints.empty());
+}
+
+TEST_F(RuntimeServiceTest, ProgressIsKeptPerPhaseAndEachReportReplacesItsPhase) {
+  queue::Job job = RunningJob();
+  const std::string token = tokens_->TokenFor(job.id);
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(Progress(job.id, token, "stage-in", -1, 1 << 20, 4 << 20, "file 3 of 12").ok());
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(Progress(job.id, token, "train", 10, 0, 0, "").ok());
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(Progress(job.id, token, "stage-in", -1, 4 << 20, 4 << 20, "done").ok());
+  std::vector<queue::ProgressRecord> stored = StoredProgress(job.id);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0], (queue::ProgressRecord{.phase = "stage-in",
+                                              .step = -1,
+                                              .bytes_done = 4 << 20,
+                                              .bytes_total = 4 << 20,
+                                              .message = "done",
+                                              .time = t0 + absl::Seconds(10)}));
+  EXPECT_EQ(stored[1],
+            (queue::ProgressRecord{.phase = "train", .step = 10, .time = t0 + absl::Seconds(5)}));
+  // Any negative step means "none"; a total of 0 means unknown, so any bytes_done goes.
+  ASSERT_TRUE(Progress(job.id, token, "train", -7, 123, 0, "").ok());
+  stored = StoredProgress(job.id);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[1].step, -1);
+  EXPECT_EQ(stored[1].bytes_done, 123u);
+}
+
+TEST_F(RuntimeServiceTest, ProgressWithAnotherJobsTokenOrNoneIsRefusedAndChangesNothing) {
+  queue::Job mine = RunningJob();
+  queue::Job other = RunningJob();
+  grpc::Status s = Progress(mine.id, tokens_->TokenFor(other.id), "train", 1, 0, 0, "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_NE(s.error_message().find("not that of job"), std::string::npos);
+  s = Progress(mine.id, "", "train", 1, 0, 0, "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_NE(s.error_message().find("ReportProgress needs the job's token"), std::string::npos);
+  s = Progress(999, tokens_->TokenFor(999), "train", 1, 0, 0, "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  EXPECT_TRUE(StoredProgress(mine.id).empty());
+  EXPECT_TRUE(StoredProgress(other.id).empty());
+}
+
+TEST_F(RuntimeServiceTest, BadProgressIsRefusedWithWhatToFixAndChangesNothing) {
+  queue::Job job = RunningJob();
+  const std::string token = tokens_->TokenFor(job.id);
+  ASSERT_TRUE(Progress(job.id, token, "stage-in", -1, 1, 2, "half").ok());
+  const std::vector<queue::ProgressRecord> before = StoredProgress(job.id);
+  ASSERT_EQ(before.size(), 1u);
+
+  struct Case {
+    std::string phase;
+    uint64_t done;
+    uint64_t total;
+    std::string message;
+    std::string expected;  // in the error message
+  };
+  const std::vector<Case> cases = {
+      {"", 1, 2, "", "phase is missing"},
+      {std::string(33, 'p'), 1, 2, "", "1 to 32 printable ASCII characters"},
+      {"stage in", 1, 2, "", "phase \"stage in\" is not a phase name"},
+      {"stage-in\n", 1, 2, "", "phase \"stage-in\\n\""},
+      {"\xc3\xa9tape", 1, 2, "", "without spaces"},
+      {"stage-in", 1, 2, std::string(513, 'm'), "message is 513 bytes; at most 512"},
+      {"stage-in", 1, 2, "two\nlines", "without control characters"},
+      {"stage-in", 3, 2, "", "bytes_done (3) exceeds bytes_total (2)"},
+  };
+  for (const Case& c : cases) {
+    grpc::Status s = Progress(job.id, token, c.phase, 5, c.done, c.total, c.message);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.expected;
+    EXPECT_NE(s.error_message().find(c.expected), std::string::npos)
+        << s.error_message() << " lacks " << c.expected;
+    EXPECT_EQ(StoredProgress(job.id), before) << c.expected;
+  }
+  // The limits themselves are fine, and UTF-8 in the message too.
+  ASSERT_TRUE(Progress(job.id, token, std::string(32, 'p'), 1, 2, 2, std::string(512, 'm')).ok());
+  ASSERT_TRUE(Progress(job.id, token, "stage-in", -1, 2, 2, "fini, vérifié").ok());
+  EXPECT_EQ(StoredProgress(job.id).size(), 2u);
+  EXPECT_EQ(StoredProgress(job.id)[0].message, "fini, vérifié");
+}
+
+TEST_F(RuntimeServiceTest, ProgressOfAJobThatEndedIsRefused) {
+  queue::Job job = RunningJob();
+  ASSERT_TRUE(backend_.Finish(job.slurm_job_id, JobState::kCompleted, 0).ok());
+  WaitForState(job.id, JobState::kCompleted);
+  grpc::Status s = Progress(job.id, tokens_->TokenFor(job.id), "stage-out", -1, 1, 1, "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_NE(s.error_message().find("has ended"), std::string::npos) << s.error_message();
+  EXPECT_TRUE(StoredProgress(job.id).empty());
 }
 
 TEST_F(RuntimeServiceTest, ARequeueRequestRequeuesTheJobInSlurmAndTheTokenEndsWithTheJob) {

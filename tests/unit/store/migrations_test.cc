@@ -43,6 +43,22 @@ class MigrationsTest : public ::testing::Test {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
+  // The database as a droccd at schema `version` left it: kVersion1Rows, migrated to
+  // `version`, then `rows` (SQL of that version).
+  void WriteOldDatabase(int version, const std::string& rows = "");
+
+  // Opens the database written by WriteOldDatabase, which migrates it, and reads job 1 back.
+  std::unique_ptr<SqliteStore> OpenUpgraded(int from, Job* job1) {
+    EXPECT_EQ(Version(), from);
+    auto store = Open();
+    if (store == nullptr) return nullptr;
+    EXPECT_EQ(Version(), kSchemaVersion);
+    absl::StatusOr<Job> job = store->GetJob(1, /*with_events=*/true);
+    EXPECT_TRUE(job.ok()) << job.status();
+    if (job.ok()) *job1 = *std::move(job);
+    return store;
+  }
+
   TempDir dir_;
 };
 
@@ -91,12 +107,18 @@ constexpr char kVersion1Rows[] = R"sql(
     (3, 1, 1, 1767225620000000, 'waiting for budget');
 )sql";
 
-TEST_F(MigrationsTest, AVersion1DatabaseWithJobsIsUpgradedIntact) {
-  {
-    std::unique_ptr<Connection> conn = Connect();
-    ASSERT_TRUE(Migrate(*conn, 1).ok());
-    ASSERT_TRUE(conn->Exec(kVersion1Rows).ok());
+void MigrationsTest::WriteOldDatabase(int version, const std::string& rows) {
+  std::unique_ptr<Connection> conn = Connect();
+  ASSERT_TRUE(Migrate(*conn, 1).ok());
+  ASSERT_TRUE(conn->Exec(kVersion1Rows).ok());
+  ASSERT_TRUE(Migrate(*conn, version).ok());
+  if (!rows.empty()) {
+    ASSERT_TRUE(conn->Exec(rows).ok());
   }
+}
+
+TEST_F(MigrationsTest, AVersion1DatabaseWithJobsIsUpgradedIntact) {
+  ASSERT_NO_FATAL_FAILURE(WriteOldDatabase(1));
   ASSERT_EQ(Version(), 1);
 
   auto store = Open();
@@ -148,14 +170,9 @@ TEST_F(MigrationsTest, AVersion1DatabaseWithJobsIsUpgradedIntact) {
 }
 
 TEST_F(MigrationsTest, AVersion2DatabaseWithJobsGainsQuotaAndKeepsItsJobs) {
-  {
-    std::unique_ptr<Connection> conn = Connect();
-    ASSERT_TRUE(Migrate(*conn, 1).ok());
-    ASSERT_TRUE(conn->Exec(kVersion1Rows).ok());
-    // As a version-2 droccd leaves it: job 3 lost its duplicate key to the unique index.
-    ASSERT_TRUE(Migrate(*conn, 2).ok());
-    ASSERT_TRUE(conn->Exec("INSERT INTO settings VALUES ('admission.drained', 'true')").ok());
-  }
+  // As a version-2 droccd leaves it: job 3 lost its duplicate key to the unique index.
+  ASSERT_NO_FATAL_FAILURE(
+      WriteOldDatabase(2, "INSERT INTO settings VALUES ('admission.drained', 'true')"));
   ASSERT_EQ(Version(), 2);
 
   auto store = Open();
@@ -207,26 +224,46 @@ TEST_F(MigrationsTest, AVersion2DatabaseWithJobsGainsQuotaAndKeepsItsJobs) {
 }
 
 TEST_F(MigrationsTest, AVersion3DatabaseGainsCheckpointReportsAndKeepsItsJobs) {
-  {
-    std::unique_ptr<Connection> conn = Connect();
-    ASSERT_TRUE(Migrate(*conn, 1).ok());
-    ASSERT_TRUE(conn->Exec(kVersion1Rows).ok());
-    ASSERT_TRUE(Migrate(*conn, 3).ok());
-  }
-  ASSERT_EQ(Version(), 3);
-  auto store = Open();
+  ASSERT_NO_FATAL_FAILURE(WriteOldDatabase(3));
+  Job job;
+  auto store = OpenUpgraded(3, &job);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Version(), 4);
-  absl::StatusOr<Job> job = store->GetJob(1, /*with_events=*/true);
-  ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_EQ(job->state, JobState::kRunning);
-  EXPECT_EQ(job->events.size(), 3u);
-  EXPECT_TRUE(job->checkpoints.empty());
+  EXPECT_EQ(job.state, JobState::kRunning);
+  EXPECT_EQ(job.events.size(), 3u);
+  EXPECT_TRUE(job.checkpoints.empty());
   std::promise<absl::Status> done;
   store->AppendCheckpoint(1, {.step = 7, .bytes = 42, .time = T(30), .path = "/s/c", .ranks = 2},
                           [&](absl::Status s) { done.set_value(s); });
   ASSERT_TRUE(done.get_future().get().ok());
   EXPECT_EQ(store->GetJob(1, true)->checkpoints.size(), 1u);
+}
+
+TEST_F(MigrationsTest, AVersion4DatabaseGainsProgressAndKeepsItsJobsAndCheckpoints) {
+  // With a checkpoint as droccd wrote it at version 4.
+  ASSERT_NO_FATAL_FAILURE(WriteOldDatabase(4, R"sql(
+      INSERT INTO checkpoints (job_id, seq, step, bytes, duration_us, time, path, ranks)
+      VALUES (1, 1, 40, 1048576, 250000, 1767225630000000, '/scratch/ckpt-40', 4))sql"));
+  Job job;
+  auto store = OpenUpgraded(4, &job);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(job.state, JobState::kRunning);
+  EXPECT_EQ(job.events.size(), 3u);
+  EXPECT_THAT(job.checkpoints,
+              ElementsAre(queue::CheckpointRecord{.step = 40,
+                                                  .bytes = 1 << 20,
+                                                  .duration = absl::Milliseconds(250),
+                                                  .time = T(30),
+                                                  .path = "/scratch/ckpt-40",
+                                                  .ranks = 4}));
+  EXPECT_TRUE(job.progress.empty());
+  EXPECT_EQ(store->GetJob(2, true)->state, JobState::kCompleted);
+
+  const queue::ProgressRecord p{
+      .phase = "stage-in", .bytes_done = 5, .bytes_total = 10, .message = "half", .time = T(40)};
+  std::promise<absl::Status> done;
+  store->PutProgress(1, p, [&](absl::Status s) { done.set_value(s); });
+  ASSERT_TRUE(done.get_future().get().ok());
+  EXPECT_THAT(store->GetJob(1, true)->progress, ElementsAre(p));
 }
 
 TEST_F(MigrationsTest, ADatabaseFromANewerDroccdIsRefused) {
