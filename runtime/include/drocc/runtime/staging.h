@@ -19,15 +19,19 @@
 // (incremental: same size and mtime as SRC and recorded as complete in DST's manifest);
 // the files some node still needs are split among the leaders by bytes; each leader reads its
 // share from SRC once, hashing it (xxh3-64), and sends it to every other leader over MPI in
-// pipelined chunks (memory bounded by StageOptions::chunk_bytes x leaders x 2). Every node
-// writes each file under a temporary name inside DST/.drocc-stage/, reads it back and checks
-// the source's checksum, then renames it into place and records it in the manifest
+// pipelined chunks (memory per leader: about (2 x leaders + 4) x chunk_bytes, chunk_bytes
+// being lowered with many nodes so that one round of all leaders stays within 256 MiB).
+// Every node writes each file under a temporary name inside DST/.drocc-stage/, reads it back
+// and checks the source's checksum, then renames it into place and records it in the manifest
 // DST/.drocc-stage/manifest. A mismatch is sent again (StageOptions::verify_retries times),
 // then reported as an error naming the file and the node. An interrupted stage-in continues
 // where it stopped: completed files are in the manifest, partial ones are never under their
 // final name. Directories, modes, mtimes and symlinks inside the tree are preserved; a
-// symlink pointing outside SRC is refused before anything is copied. Files in DST that are not
-// in SRC are left alone.
+// symlink leading outside SRC (resolved through the tree's other symlinks) is refused before
+// anything is copied, an absolute one into SRC is made relative. Files in DST that are not
+// in SRC are left alone; an entry of another kind where SRC has a path is replaced. SRC may
+// also be one regular file (DST is then the copy's path). A ".drocc-stage" at the top of SRC
+// is staging's own state, never staged.
 //
 // Stage-out. Each node leader copies its SRC (node-local) to its DST (shared) into a
 // temporary name beside DST, verifies every file against the checksum taken while reading
@@ -37,7 +41,8 @@
 //
 // Errors are collective: every rank returns the same status, whose message names the path
 // and, where it matters, the node, and says what to do. Collective calls: every rank of the
-// communicator calls with the same SRC, DST and options.
+// communicator calls with the same SRC, DST and options. MPI is called from the calling thread
+// only (the library's I/O threads make no MPI call), so plain MPI_Init suffices.
 
 #include <cstddef>
 #include <cstdint>
@@ -69,7 +74,8 @@ struct StageOptions {
   std::string node_name;
   // Size of the pieces files are read, sent and written in.
   size_t chunk_bytes = size_t{8} << 20;
-  // Threads per leader writing (and reading back) files in DST; small files go in parallel.
+  // Threads per leader reading SRC, and as many writing (and reading back) files in DST:
+  // small files go in parallel, a large one is read and written by one thread at a time.
   int io_threads = 4;
   // How many times a file whose copy does not match its source checksum is sent again.
   int verify_retries = 2;
