@@ -11,6 +11,25 @@ std::string ParentDirectory(const std::string& path) {
   return slash == 0 ? "/" : abs.substr(0, slash);
 }
 
+absl::Status CheckSeparate(const std::string& src, const std::string& dst) {
+  const std::string a = LexicalAbsolute(src);
+  const std::string b = LexicalAbsolute(dst);
+  auto inside = [](const std::string& inner, const std::string& outer) {
+    return inner == outer || outer == "/" ||
+           (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+            inner[outer.size()] == '/');
+  };
+  if (inside(b, a) || inside(a, b)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SRC ", src, " and DST ", dst,
+                     a == b         ? " are the same"
+                     : inside(b, a) ? ": DST is inside SRC"
+                                    : ": SRC is inside DST",
+                     "; choose a DST outside SRC (and not above it)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status EnsureDirectory(FileSystem& fs, const std::string& path) {
   absl::StatusOr<FileInfo> there = fs.Lstat(path);
   if (there.ok() && there->type == FileType::kDirectory) {

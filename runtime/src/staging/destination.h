@@ -38,6 +38,10 @@ absl::Status CreateDirectories(FileSystem& fs, const Tree& tree, const std::stri
 // that nothing written afterwards inside one changes its mtime again.
 absl::Status FinishDirectories(FileSystem& fs, const Tree& tree, const std::string& root);
 
+// InvalidArgument if `src` and `dst` (made absolute lexically) are the same or one is inside
+// the other: a copy would then read what it writes.
+absl::Status CheckSeparate(const std::string& src, const std::string& dst);
+
 // The directory that holds `path` (made absolute): "/a/b" -> "/a", "/a" -> "/".
 std::string ParentDirectory(const std::string& path);
 

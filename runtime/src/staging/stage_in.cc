@@ -184,6 +184,9 @@ absl::Status StageInOnLeader(Session& s, const std::string& src, const std::stri
   const int me = leaders.Rank();
   const int nodes = leaders.Size();
 
+  const std::string dst = ExpandNodeName(dst_pattern, s.node_name());
+  RETURN_IF_ERROR(StopIfAnyFailed(leaders, CheckSeparate(src, dst)));
+
   // 1. Leader 0 lists SRC; every leader gets the list.
   Tree tree;
   {
@@ -211,7 +214,6 @@ absl::Status StageInOnLeader(Session& s, const std::string& src, const std::stri
   }
 
   // 2. What this node's DST lacks; its directories.
-  const std::string dst = ExpandNodeName(dst_pattern, s.node_name());
   DstPaths paths;
   std::vector<uint8_t> need;
   std::unique_ptr<ManifestWriter> manifest;

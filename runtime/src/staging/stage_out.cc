@@ -211,6 +211,7 @@ absl::Status StageOutOnLeader(Session& s, const std::string& src_pattern,
   const std::string tmp = absl::StrCat(dst, kTmpInfix, node, ".", ::getpid());
   Tree tree;
   absl::Status st = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckSeparate(src, dst));
     ASSIGN_OR_RETURN(tree, WalkTree(fs, src, options.io_threads));
     RETURN_IF_ERROR(MakeDirs(fs, ParentDirectory(dst), 0755));
     return RemoveLeftovers(fs, dst, node);

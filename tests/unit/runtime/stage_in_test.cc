@@ -343,6 +343,18 @@ TEST_F(StageInTest, ASingleFileAndANodeNameInDst) {
   EXPECT_EQ(s->source_bytes_read, 0u);
 }
 
+TEST_F(StageInTest, OverlappingSourceAndDestinationAreRefused) {
+  for (const std::string& dst : {Src(), Src() + "/copy", dir_.path(), Src() + "/../src/x"}) {
+    absl::StatusOr<StageStats> s = StageIn(Src(), dst, {.report_to_daemon = false}, &comm_);
+    EXPECT_TRUE(absl::IsInvalidArgument(s.status())) << dst << ": " << s.status();
+    EXPECT_THAT(s.status().message(), HasSubstr("choose a DST outside SRC")) << dst;
+  }
+  EXPECT_FALSE(fs::exists(Src() + "/copy"));
+  absl::StatusOr<StageStats> out =
+      StageOut(Src(), Src() + "/up", {.report_to_daemon = false}, &comm_);
+  EXPECT_TRUE(absl::IsInvalidArgument(out.status())) << out.status();
+}
+
 TEST_F(StageInTest, BadOptionsAreRefused) {
   for (StageOptions o : {StageOptions{.chunk_bytes = 1000}, StageOptions{.io_threads = 0},
                          StageOptions{.verify_retries = -1}}) {
