@@ -70,14 +70,8 @@ absl::Status CheckName(absl::string_view function, const char* name) {
 
 absl::Status CheckSize(absl::string_view function, absl::string_view what, size_t size,
                        size_t min_size, size_t max_size) {
-  if (size < min_size || size > max_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        function, ": ", what, " is ", size, " bytes, but this library knows sizes from ", min_size,
-        " to ", max_size,
-        " bytes; pass sizeof of the struct as declared in drocc/runtime/checkpoint_c.h (or "
-        "c_sizeof in Fortran), and rebuild against the header of the library you link"));
-  }
-  return absl::OkStatus();
+  return drocc::runtime::capi::CheckStructSize(function, what, size, min_size, max_size,
+                                               "drocc/runtime/checkpoint_c.h");
 }
 
 drocc_ckpt_options_t DefaultOptions() {
@@ -164,22 +158,11 @@ absl::Status Create(absl::string_view function, const drocc_ckpt_options_t* opti
 }
 
 absl::Status CheckMpi(absl::string_view function, MPI_Comm comm) {
-  int initialized = 0, finalized = 0;
-  MPI_Initialized(&initialized);
-  MPI_Finalized(&finalized);
-  if (!initialized || finalized) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        function, ": MPI is ", finalized ? "already finalized" : "not initialised",
-        "; call it between MPI_Init (MPI_Init_thread with MPI_THREAD_MULTIPLE for async or "
-        "node_local_directory) and MPI_Finalize, or use drocc_ckpt_create_serial without MPI"));
-  }
-  if (comm == MPI_COMM_NULL) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(function,
-                     ": the communicator is MPI_COMM_NULL; pass MPI_COMM_WORLD or a "
-                     "communicator of the ranks that checkpoint together"));
-  }
-  return absl::OkStatus();
+  return drocc::runtime::capi::CheckMpiComm(
+      function, comm,
+      "call it between MPI_Init (MPI_Init_thread with MPI_THREAD_MULTIPLE for async or "
+      "node_local_directory) and MPI_Finalize, or use drocc_ckpt_create_serial without MPI",
+      "pass MPI_COMM_WORLD or a communicator of the ranks that checkpoint together");
 }
 
 std::unique_ptr<Communicator> MakeMpi(MPI_Comm comm) {

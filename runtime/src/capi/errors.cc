@@ -39,9 +39,38 @@ int Finish(absl::StatusCode code, absl::string_view message) noexcept {
 
 int Finish(const absl::Status& status) noexcept { return Finish(status.code(), status.message()); }
 
+const char* LastError() noexcept { return last_error.c_str(); }
+
 absl::Status NullArgument(absl::string_view function, absl::string_view what,
                           absl::string_view hint) {
   return absl::InvalidArgumentError(absl::StrCat(function, ": ", what, " is NULL; ", hint));
+}
+
+absl::Status CheckStructSize(absl::string_view function, absl::string_view what, size_t size,
+                             size_t min_size, size_t max_size, absl::string_view header) {
+  if (size < min_size || size > max_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        function, ": ", what, " is ", size, " bytes, but this library knows sizes from ", min_size,
+        " to ", max_size, " bytes; pass sizeof of the struct as declared in ", header,
+        " (or c_sizeof in Fortran), and rebuild against the header of the library you link"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMpiComm(absl::string_view function, MPI_Comm comm, absl::string_view when,
+                          absl::string_view which) {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        function, ": MPI is ", finalized ? "already finalized" : "not initialised", "; ", when));
+  }
+  if (comm == MPI_COMM_NULL) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(function, ": the communicator is MPI_COMM_NULL; ", which));
+  }
+  return absl::OkStatus();
 }
 
 CallbackScope::CallbackScope()
@@ -73,7 +102,7 @@ absl::Status CallbackScope::Failure(int rc) const {
 
 extern "C" {
 
-const char* drocc_ckpt_last_error(void) { return drocc::runtime::capi::last_error.c_str(); }
+const char* drocc_ckpt_last_error(void) { return drocc::runtime::capi::LastError(); }
 
 const char* drocc_ckpt_status_name(int status) {
   switch (status) {
