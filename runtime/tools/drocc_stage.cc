@@ -94,6 +94,22 @@ int main(int argc, char** argv) {
     return code;
   };
 
+  // srun without MPI support starts every task as an MPI world of its own: each would copy
+  // the whole tree and read it from SRC once per task. Refuse, and say how to fix it.
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+      size == 1 && tasks != nullptr && std::atoi(tasks) > 1) {
+    if (std::getenv("SLURM_PROCID") == nullptr || std::atoi(std::getenv("SLURM_PROCID")) == 0) {
+      std::fprintf(stderr,
+                   "drocc-stage: error: srun started %s tasks but MPI sees each alone: run "
+                   "`srun --mpi=pmix ...` (or set MpiDefault=pmix in slurm.conf), or use "
+                   "mpirun\n",
+                   tasks);
+    }
+    return finish(2);
+  }
+
   Args a;
   CLI::App app{
       "Stage a directory tree between the shared filesystem and node-local storage, reading "
