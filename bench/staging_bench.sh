@@ -36,7 +36,7 @@ while (($#)); do
   esac
   shift 2
 done
-for tool in cp rsync mpirun; do
+for tool in cp rsync mpirun jq; do
   command -v "$tool" >/dev/null || { echo "$tool is needed (apt-get install $tool)" >&2; exit 1; }
 done
 W=$(mktemp -d "$DIR/drocc-staging-bench.XXXXXX")
@@ -119,8 +119,8 @@ for n in $NODES; do
   stats=$W/stats-$n.json
   "${MPIRUN[@]}" -n "$n" "$STAGE" in "$W/src-large" "$W/dst-nodes-%n" --node-name 'node%r' \
     --quiet --no-report --stats-json "$stats"
-  read_bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["source_bytes_read"])' "$stats")
-  nodes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["nodes"])' "$stats")
+  read_bytes=$(jq -r .source_bytes_read "$stats")
+  nodes=$(jq -r .nodes "$stats")
   ((nodes == n)) || { echo "expected $n nodes, drocc-stage saw $nodes" >&2; exit 1; }
   printf '%-6s %22s %26s\n' "$n" "$read_bytes" "$((BYTES[large] * n))"
 done

@@ -23,6 +23,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools the scripts and end-to-end tests use (pgrep, ss, JSON)
   procps iproute2 jq
+  # bench/staging_bench.sh compares drocc-stage with rsync -a (and cp -r)
+  rsync
 )
 
 need_root
