@@ -361,9 +361,10 @@ absl::Status RunPass(Exchange& x, std::vector<uint32_t> mine, std::vector<uint32
   const int nodes = leaders.Size();
   const size_t chunk = session.chunk_bytes();
   Receiver& receiver = *x.receiver;
-  // Declared before the source, so that it is destroyed after it (it never is: it is drained
-  // first). With one node a chunk is written straight from the source's pool, which then
-  // needs room for a chunk being read, one ready and two being written.
+  // Two rounds of received data (with several nodes): one being exchanged while the writers
+  // work on the other. With one node a chunk is written straight from the source's pool,
+  // which then needs room for a chunk being read, one ready and two being written. The
+  // receiver is drained before any of them goes.
   std::vector<std::unique_ptr<SharedBuffer>> rounds;
   if (nodes > 1) {
     for (int i = 0; i < 2; ++i) rounds.push_back(std::make_unique<SharedBuffer>(chunk * nodes));

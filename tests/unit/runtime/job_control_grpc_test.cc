@@ -1,7 +1,8 @@
 // JobControl against a stand-in for droccd's side of RuntimeService: a real gRPC server in this
 // process, on a Unix socket in a temporary directory, found the way a job finds droccd
 // (DROCC_SERVER, DROCC_JOB_ID, DROCC_JOB_TOKEN). Checks what arrives (fields and the token in
-// the metadata), that a droccd that is down or hung never holds the job up, and requeue.
+// the metadata), that a droccd that is down or hung never holds the job up, and requeue; and
+// that data staging reports its progress the same way.
 
 #include <gmock/gmock.h>
 #include <grpcpp/security/server_credentials.h>
@@ -15,12 +16,15 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "drocc/runtime/job_control.h"
+#include "drocc/runtime/staging.h"
 #include "drocc/v1/runtime.grpc.pb.h"
 #include "tests/unit/runtime/fake_job_services.h"
 #include "tests/unit/runtime/test_dir.h"
@@ -28,6 +32,7 @@
 namespace drocc::runtime {
 namespace {
 
+namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using testing::FakeSlurmRequeuer;
@@ -272,6 +277,44 @@ TEST_F(JobControlGrpcTest, RequeueWithDroccdDownFallsBackToSlurmQuickly) {
   EXPECT_THAT(scheduler->requeued, ElementsAre(99u));
   EXPECT_THAT(err, AllOf(HasSubstr("droccd at unix:" + socket_ + " did not answer"),
                          HasSubstr("Slurm requeues job 99 instead")));
+}
+
+// Data staging reports its progress through the same RuntimeService (staging.h,
+// report_to_daemon), and never depends on droccd.
+TEST_F(JobControlGrpcTest, StagingReportsItsProgressToDroccd) {
+  StartDroccd();
+  fs::create_directories(dir_.path() + "/src/d");
+  std::ofstream(dir_.path() + "/src/d/f") << std::string(100000, 'x');
+  std::ofstream(dir_.path() + "/src/g") << "y";
+  absl::StatusOr<StageStats> st = StageIn(dir_.path() + "/src", dir_.path() + "/dst",
+                                          {.progress_interval = absl::ZeroDuration()}, &comm_);
+  ASSERT_TRUE(st.ok()) << st.status();
+  const auto progress = service_.progress();
+  ASSERT_FALSE(progress.empty());
+  for (const auto& p : progress) {
+    EXPECT_EQ(p.job_id(), 42u);
+    EXPECT_EQ(p.phase(), "stage-in");
+    EXPECT_EQ(p.bytes_total(), 100001u);
+  }
+  EXPECT_EQ(progress.back().bytes_done(), 100001u);
+  EXPECT_EQ(progress.back().message(), "2 of 2 files, done");
+  EXPECT_THAT(service_.tokens(), ::testing::Each("t0ken-of-job-42"));
+
+  st = StageOut(dir_.path() + "/dst", dir_.path() + "/out", {}, &comm_);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(service_.progress().back().phase(), "stage-out");
+}
+
+TEST_F(JobControlGrpcTest, StagingWithDroccdDownSucceedsWithoutWaitingForIt) {
+  // No server: the reports fail in the background; the destructor's flush is bounded (1 s).
+  std::ofstream(dir_.path() + "/f") << "data";
+  ::testing::internal::CaptureStderr();
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<StageStats> st = StageIn(dir_.path() + "/f", dir_.path() + "/copy", {}, &comm_);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_LT(took, std::chrono::seconds(3));
 }
 
 }  // namespace
