@@ -88,7 +88,7 @@ for tree in large small; do
   else
     make_tree "$W/src-$tree" "$SMALL_COUNT" $((SMALL_KIB << 10))
   fi
-  BYTES[$tree]=$(find "$W/src-$tree" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+  BYTES[$tree]=$(find "$W/src-$tree" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s}')
 done
 
 echo

@@ -1,6 +1,13 @@
 #include "runtime/src/staging/checksum.h"
 
 #include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+// libxxhash's run-time dispatch: XXH3_64bits_update becomes XXH3_64bits_update_dispatch,
+// which uses AVX2 or AVX-512 where the CPU has them (the library itself is built for SSE2).
+// Every byte staged is hashed twice (at the source and on reading the copy back): this is
+// most of the CPU time of a large file after the copies themselves.
+#include <xxh_x86dispatch.h>
+#endif
 
 #include <algorithm>
 #include <memory>
