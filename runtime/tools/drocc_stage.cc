@@ -47,9 +47,9 @@ void AddCommon(CLI::App* cmd, Args& a, const char* src_help, const char* dst_hel
   cmd->add_option("--chunk-size", a.chunk_bytes,
                   "Size of the pieces files move in (e.g. 8MiB; default 8MiB)")
       ->transform(CLI::AsSizeValue(false))
-      ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 30));
+      ->check(CLI::Range(uint64_t{64} << 10, uint64_t{1} << 30));
   cmd->add_option("--io-threads", a.options.io_threads,
-                  "Threads per node writing files (default 4)")
+                  "Threads per node reading SRC, and as many writing DST (default 4)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--retries", a.options.verify_retries,
                   "Times a file with a bad checksum is sent again (default 2)")
