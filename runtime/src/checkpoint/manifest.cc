@@ -1,11 +1,10 @@
 #include "runtime/src/checkpoint/manifest.h"
 
-#include <xxhash.h>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "runtime/src/hash/xxh3.h"
 
 namespace drocc::runtime::checkpoint {
 namespace {
@@ -16,7 +15,7 @@ std::string Hex(uint64_t v) { return absl::StrFormat("%016x", v); }
 
 uint64_t BodyHash(const json& body) {
   const std::string text = body.dump();
-  return XXH3_64bits(text.data(), text.size());
+  return Xxh3Of(text.data(), text.size());
 }
 
 absl::StatusOr<ItemKind> KindFromName(const std::string& name) {

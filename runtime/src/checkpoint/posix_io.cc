@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <cerrno>
 #include <cstring>
@@ -67,22 +66,19 @@ std::string DirOf(const std::string& path) {
 
 ShardWriter::~ShardWriter() {
   if (fd_ >= 0) ::close(fd_);
-  if (state_ != nullptr) XXH3_freeState(static_cast<XXH3_state_t*>(state_));
 }
 
 absl::Status ShardWriter::Open(const std::string& path) {
   path_ = path;
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return Errno("cannot create", path);
-  state_ = XXH3_createState();
-  if (state_ == nullptr) return absl::ResourceExhaustedError("out of memory for XXH3 state");
-  XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_));
+  hash_.Reset();
   return absl::OkStatus();
 }
 
 absl::Status ShardWriter::Append(const void* data, uint64_t bytes) {
   if (bytes == 0) return absl::OkStatus();
-  XXH3_64bits_update(static_cast<XXH3_state_t*>(state_), data, bytes);
+  hash_.Update(data, bytes);
   bytes_ += bytes;
   return WriteAll(fd_, data, bytes, path_);
 }
@@ -92,31 +88,27 @@ absl::Status ShardWriter::Finish() {
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) return Errno("cannot close", path_);
-  xxh3_ = XXH3_64bits_digest(static_cast<XXH3_state_t*>(state_));
+  xxh3_ = hash_.Digest();
   return absl::OkStatus();
 }
 
 absl::StatusOr<FileDigest> DigestFile(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Errno("cannot open", path);
-  XXH3_state_t* state = XXH3_createState();
-  if (state == nullptr) return absl::ResourceExhaustedError("out of memory for XXH3 state");
-  XXH3_64bits_reset(state);
+  Xxh3 hash;
   std::vector<char> buf(1 << 20);
   FileDigest d;
   for (;;) {
     ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      XXH3_freeState(state);
       return Errno("cannot read", path);
     }
     if (n == 0) break;
-    XXH3_64bits_update(state, buf.data(), static_cast<size_t>(n));
+    hash.Update(buf.data(), static_cast<size_t>(n));
     d.bytes += static_cast<uint64_t>(n);
   }
-  d.xxh3 = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
+  d.xxh3 = hash.Digest();
   return d;
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "runtime/src/hash/xxh3.h"
 
 namespace drocc::runtime::checkpoint {
 
@@ -34,7 +35,7 @@ class ShardWriter {
   int fd_ = -1;
   uint64_t bytes_ = 0;
   uint64_t xxh3_ = 0;
-  void* state_ = nullptr;  // XXH3_state_t*
+  Xxh3 hash_;
 };
 
 struct FileDigest {

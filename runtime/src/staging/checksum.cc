@@ -1,38 +1,11 @@
 #include "runtime/src/staging/checksum.h"
 
-#include <xxhash.h>
-#if defined(__x86_64__) || defined(__i386__)
-// libxxhash's run-time dispatch: XXH3_64bits_update becomes XXH3_64bits_update_dispatch,
-// which uses AVX2 or AVX-512 where the CPU has them (the library itself is built for SSE2).
-// Every byte staged is hashed twice (at the source and on reading the copy back): this is
-// most of the CPU time of a large file after the copies themselves.
-#include <xxh_x86dispatch.h>
-#endif
-
 #include <algorithm>
 #include <memory>
-#include <new>
 
 #include "common/status.h"
 
 namespace drocc::runtime::staging {
-
-Xxh3::Xxh3() : state_(XXH3_createState()) {
-  if (state_ == nullptr) throw std::bad_alloc();
-  Reset();
-}
-
-Xxh3::~Xxh3() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
-
-void Xxh3::Reset() { XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_)); }
-
-void Xxh3::Update(const void* data, size_t bytes) {
-  XXH3_64bits_update(static_cast<XXH3_state_t*>(state_), data, bytes);
-}
-
-uint64_t Xxh3::Digest() const {
-  return XXH3_64bits_digest(static_cast<const XXH3_state_t*>(state_));
-}
 
 absl::StatusOr<bool> CheckCopy(FileSystem& fs, const std::string& path, uint64_t size,
                                uint64_t xxh3, std::optional<uint32_t> mode) {

@@ -1,31 +1,16 @@
 #pragma once
 
-// XXH3-64, streamed: what staging checks every copy against.
+// What staging checks every copy against: XXH3-64 (runtime/src/hash/xxh3.h).
 
-#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "drocc/runtime/file_system.h"
+#include "runtime/src/hash/xxh3.h"
 
 namespace drocc::runtime::staging {
-
-class Xxh3 {
- public:
-  Xxh3();
-  ~Xxh3();
-  Xxh3(const Xxh3&) = delete;
-  Xxh3& operator=(const Xxh3&) = delete;
-
-  void Reset();
-  void Update(const void* data, size_t bytes);
-  uint64_t Digest() const;
-
- private:
-  void* state_;  // XXH3_state_t*, kept out of this header
-};
 
 // Whether the regular file at `path` begins with `size` bytes whose XXH3-64 is `xxh3` (a copy
 // staging wrote: never longer than that). On a match with a `mode`, gives the file those
