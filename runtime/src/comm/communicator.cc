@@ -209,13 +209,15 @@ void MpiCommunicator::Broadcast(std::string& data, int root) {
   }
 }
 
-int64_t MpiCommunicator::AllReduceMin(int64_t value) {
+int64_t MpiCommunicator::AllReduceScalar(int64_t value, MPI_Op op) {
   int64_t out = 0;
   MPI_Request request;
-  MPI_Iallreduce(&value, &out, 1, MPI_INT64_T, MPI_MIN, comm_, &request);
+  MPI_Iallreduce(&value, &out, 1, MPI_INT64_T, op, comm_, &request);
   Complete(&request);
   return out;
 }
+
+int64_t MpiCommunicator::AllReduceMin(int64_t value) { return AllReduceScalar(value, MPI_MIN); }
 
 std::vector<std::string> MpiCommunicator::AllGather(const std::string& mine) {
   // Names and lists of indices: small, so int counts suffice.
@@ -265,13 +267,7 @@ absl::Status MpiCommunicator::AllGatherBytes(const void* mine, size_t bytes, cha
   return absl::OkStatus();
 }
 
-int64_t MpiCommunicator::AllReduceMax(int64_t value) {
-  int64_t out = 0;
-  MPI_Request request;
-  MPI_Iallreduce(&value, &out, 1, MPI_INT64_T, MPI_MAX, comm_, &request);
-  Complete(&request);
-  return out;
-}
+int64_t MpiCommunicator::AllReduceMax(int64_t value) { return AllReduceScalar(value, MPI_MAX); }
 
 void MpiCommunicator::AllReduceVector(std::vector<uint64_t>& values, MPI_Op op) {
   constexpr size_t kPiece = size_t{1} << 27;  // int counts

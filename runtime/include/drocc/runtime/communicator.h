@@ -99,6 +99,8 @@ class MpiCommunicator final : public Communicator {
   MpiCommunicator(MPI_Comm comm, bool poll);
   // Completes a nonblocking collective: MPI_Wait, or (poll_, or `poll`) MPI_Test and sleep.
   void Complete(MPI_Request* request, bool poll = false);
+  // The reduction of `value` over all ranks with `op`, on every rank.
+  int64_t AllReduceScalar(int64_t value, MPI_Op op);
   // Element-wise reduction of `values` with `op`, in place.
   void AllReduceVector(std::vector<uint64_t>& values, MPI_Op op);
 
