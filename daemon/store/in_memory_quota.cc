@@ -145,6 +145,28 @@ void InMemoryStore::AppendAudit(AuditRecord audit, DoneCallback done) {
   done(absl::OkStatus());
 }
 
+void InMemoryStore::PutServiceToken(ServiceTokenRecord token, AuditRecord audit,
+                                    DoneCallback done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!audit.action.empty()) {
+      StampAudit(audit);
+      audit.id = audit_.size() + 1;
+      audit_.push_back(std::move(audit));
+    }
+    std::string id = token.id;
+    service_tokens_[std::move(id)] = std::move(token);
+  }
+  done(absl::OkStatus());
+}
+
+absl::StatusOr<std::vector<ServiceTokenRecord>> InMemoryStore::ListServiceTokens() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ServiceTokenRecord> out;
+  for (const auto& [id, t] : service_tokens_) out.push_back(t);
+  return out;
+}
+
 absl::StatusOr<QuotaModel> InMemoryStore::LoadQuotaModel() {
   std::lock_guard<std::mutex> lock(mu_);
   QuotaModel model;

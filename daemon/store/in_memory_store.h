@@ -49,6 +49,8 @@ class InMemoryStore final : public Store {
   void ApplyQuotaChanges(std::vector<QuotaChange> changes, AuditRecord audit,
                          IdCallback done) override;
   void AppendAudit(AuditRecord audit, DoneCallback done) override;
+  void PutServiceToken(ServiceTokenRecord token, AuditRecord audit, DoneCallback done) override;
+  absl::StatusOr<std::vector<ServiceTokenRecord>> ListServiceTokens() override;
 
   absl::StatusOr<QuotaModel> LoadQuotaModel() override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(const AuditFilter& filter) override;
@@ -91,6 +93,7 @@ class InMemoryStore final : public Store {
   QuotaState quota_ ABSL_GUARDED_BY(mu_);
   std::vector<Charge> charges_ ABSL_GUARDED_BY(mu_);
   std::vector<AuditRecord> audit_ ABSL_GUARDED_BY(mu_);  // audit_[i].id == i + 1
+  std::map<std::string, ServiceTokenRecord> service_tokens_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace drocc::store

@@ -172,6 +172,25 @@ const std::vector<Migration>& Migrations() {
              time INTEGER NOT NULL,
              PRIMARY KEY (job_id, phase)) WITHOUT ROWID)sql",
        }},
+      {6,
+       "service tokens",
+       {
+           // Bearer tokens for the TLS listener (SPEC §8). Only the SHA-256 of the secret is
+           // kept; times in microseconds since the epoch, expire_time/last_used_time NULL for
+           // never.
+           R"sql(CREATE TABLE service_tokens (
+             id TEXT PRIMARY KEY,
+             secret_hash TEXT NOT NULL,
+             user TEXT NOT NULL,
+             uid INTEGER NOT NULL,
+             project TEXT NOT NULL,
+             description TEXT NOT NULL,
+             created_by TEXT NOT NULL,
+             create_time INTEGER NOT NULL,
+             expire_time INTEGER,
+             last_used_time INTEGER,
+             revoked INTEGER NOT NULL) WITHOUT ROWID)sql",
+       }},
   };
   return *kMigrations;
 }

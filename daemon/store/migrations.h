@@ -14,7 +14,7 @@
 namespace drocc::store {
 
 // The schema version this code reads and writes.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 absl::StatusOr<int> ReadSchemaVersion(Connection& conn);
 

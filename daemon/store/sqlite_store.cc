@@ -13,6 +13,7 @@
 #include "daemon/store/quota_table.h"
 #include "daemon/store/spec_json.h"
 #include "daemon/store/sqlite_connection.h"
+#include "daemon/store/token_table.h"
 #include "daemon/store/usage_table.h"
 
 namespace drocc::store {
@@ -331,6 +332,19 @@ void SqliteStore::AppendAudit(AuditRecord audit, DoneCallback done) {
   op->run = [audit = std::move(audit)](Connection& conn) { return InsertAuditRow(conn, audit); };
   op->finish = std::move(done);
   Enqueue(std::move(op));
+}
+
+void SqliteStore::PutServiceToken(ServiceTokenRecord token, AuditRecord audit, DoneCallback done) {
+  auto op = std::make_unique<Op>();
+  op->run = [token = std::move(token), audit = std::move(audit)](Connection& conn) {
+    return PutServiceTokenRow(conn, token, audit);
+  };
+  op->finish = std::move(done);
+  Enqueue(std::move(op));
+}
+
+absl::StatusOr<std::vector<ServiceTokenRecord>> SqliteStore::ListServiceTokens() {
+  return Read([](Connection& conn) { return SelectServiceTokens(conn); });
 }
 
 absl::StatusOr<QuotaModel> SqliteStore::LoadQuotaModel() {

@@ -100,6 +100,8 @@ class SqliteStore final : public Store {
   void ApplyQuotaChanges(std::vector<QuotaChange> changes, AuditRecord audit,
                          IdCallback done) override;
   void AppendAudit(AuditRecord audit, DoneCallback done) override;
+  void PutServiceToken(ServiceTokenRecord token, AuditRecord audit, DoneCallback done) override;
+  absl::StatusOr<std::vector<ServiceTokenRecord>> ListServiceTokens() override;
 
   absl::StatusOr<QuotaModel> LoadQuotaModel() override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(const AuditFilter& filter) override;

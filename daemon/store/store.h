@@ -78,6 +78,23 @@ struct AuditRecord {
   bool operator==(const AuditRecord&) const = default;
 };
 
+// A service token (SPEC §8): a bearer credential for a remote pipeline, bound to one Unix
+// user and one project. Only the hash of its secret is kept.
+struct ServiceTokenRecord {
+  std::string id;           // public, e.g. "4f1c9a0be27d"; names the token in lists and audits
+  std::string secret_hash;  // SHA-256 of the secret, hex
+  std::string user;         // the Unix user it acts as
+  uint32_t uid = 0;
+  std::string project;
+  std::string description;
+  std::string created_by;
+  absl::Time create_time = absl::InfinitePast();
+  absl::Time expire_time = absl::InfiniteFuture();
+  absl::Time last_used_time = absl::InfinitePast();  // InfinitePast: never used
+  bool revoked = false;
+  bool operator==(const ServiceTokenRecord&) const = default;
+};
+
 struct AuditFilter {
   absl::Time from = absl::InfinitePast();     // time >= from
   absl::Time until = absl::InfiniteFuture();  // time < until
@@ -183,6 +200,13 @@ class Store {
                                  IdCallback done) = 0;
   // Appends one audit record on its own (a refused request).
   virtual void AppendAudit(AuditRecord audit, DoneCallback done) = 0;
+
+  // ---- Service tokens ----
+  // Inserts or replaces token.id's row, and appends `audit` (if its action is not empty), in
+  // one transaction: creation, revocation and each use (last_used_time) go through here.
+  virtual void PutServiceToken(ServiceTokenRecord token, AuditRecord audit, DoneCallback done) = 0;
+  // Every token ever created (revoked ones too), by id.
+  virtual absl::StatusOr<std::vector<ServiceTokenRecord>> ListServiceTokens() = 0;
 
   virtual absl::StatusOr<QuotaModel> LoadQuotaModel() = 0;
   // Newest first.
