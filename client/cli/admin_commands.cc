@@ -93,6 +93,7 @@ void AddAdminCommands(CLI::App& app, Runner& run) {
   AddAdminOrgCommands(admin, run);
   AddAdminQuotaCommands(admin, run);
   AddAdminReportCommands(admin, run);
+  AddAdminTokenCommands(admin, run);
 }
 
 }  // namespace drocc::cli

@@ -34,6 +34,7 @@ void AddProjectCommands(CLI::App& app, Runner& run);  // balance, usage
 void AddAdminOrgCommands(CLI::App* admin, Runner& run);     // account, project, member
 void AddAdminQuotaCommands(CLI::App* admin, Runner& run);   // grant, limit
 void AddAdminReportCommands(CLI::App* admin, Runner& run);  // report, audit
+void AddAdminTokenCommands(CLI::App* admin, Runner& run);   // token create, list, revoke
 
 // Prints "drocc: <message>" on stderr; returns the exit code 1.
 int Fail(absl::string_view message);

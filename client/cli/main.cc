@@ -12,8 +12,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string server;
   app.add_option("--server", server,
-                 absl::StrCat("droccd address: unix:/path or host:port (default $",
+                 absl::StrCat("droccd address: unix:/path, host:port (MUNGE) or https://host:port "
+                              "(service token) (default $",
                               client::kServerEnv, ", else ", client::kDefaultServer, ")"));
+  std::string token_file;
+  app.add_option("--token-file", token_file,
+                 absl::StrCat("service token for an https:// server (default $",
+                              client::kTokenFileEnv, "); CA in $", client::kCaCertEnv));
   app.set_version_flag("--version", "drocc 0.1.0");
   cli::Runner run;
   cli::AddSubmitCommands(app, run);
@@ -35,6 +40,12 @@ int main(int argc, char** argv) {
   auto address = client::ResolveServerAddress(server, std::getenv(client::kServerEnv));
   if (!address.ok()) return cli::Fail(address.status().message());
   if (!run) return cli::Fail("nothing to do (see drocc --help)");
-  client::Connection conn(*address);
+  client::TlsOptions tls;
+  if (address->tls) {
+    auto loaded = client::LoadTlsOptions(token_file);
+    if (!loaded.ok()) return cli::Fail(loaded.status().message());
+    tls = *std::move(loaded);
+  }
+  client::Connection conn(*address, std::move(tls));
   return run(conn);
 }

@@ -3,7 +3,8 @@
 // A connection to droccd. The address comes from --server, else $DROCC_SERVER, else the
 // default socket. "unix:/path" or "/path" is a Unix socket (droccd identifies the caller by
 // the socket's peer credentials); "host:port" is TCP, where every call carries a fresh MUNGE
-// credential bound to its method, like Slurm's own RPCs.
+// credential bound to its method, like Slurm's own RPCs; "https://host:port" is droccd's TLS
+// listener, where every call carries a service token (TlsOptions).
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
@@ -22,11 +23,30 @@ namespace drocc::client {
 
 inline constexpr char kDefaultServer[] = "unix:/run/drocc/droccd.sock";
 inline constexpr char kServerEnv[] = "DROCC_SERVER";
+inline constexpr char kTokenFileEnv[] = "DROCC_TOKEN_FILE";
+inline constexpr char kCaCertEnv[] = "DROCC_CA_CERT";
+inline constexpr char kClientCertEnv[] = "DROCC_CLIENT_CERT";
+inline constexpr char kClientKeyEnv[] = "DROCC_CLIENT_KEY";
 
 struct ServerAddress {
   bool is_unix = true;
   std::string target;  // a gRPC target: "unix:/run/drocc/droccd.sock", "127.0.0.1:7890"
+  bool tls = false;    // "https://": the TLS listener
 };
+
+// What a TLS connection needs: the service token (from --token-file, else $DROCC_TOKEN_FILE;
+// the file must not be readable by group or others, like an ssh key), the CA that signed
+// droccd's certificate ($DROCC_CA_CERT; empty: the system's roots), and a client certificate
+// and key when droccd asks for one ($DROCC_CLIENT_CERT, $DROCC_CLIENT_KEY).
+struct TlsOptions {
+  std::string token;
+  std::string root_certs_pem;
+  std::string client_cert_pem;
+  std::string client_key_pem;
+};
+// FAILED_PRECONDITION, naming the file and what to do, for a missing token file, one open to
+// others, or one that does not hold a token; never repeats the token.
+absl::StatusOr<TlsOptions> LoadTlsOptions(std::string_view token_file_flag);
 
 // `flag` wins when not empty, then `env` (the value of $DROCC_SERVER, may be null), then the
 // default. INVALID_ARGUMENT for an address that is neither a path nor host:port.
@@ -34,11 +54,11 @@ absl::StatusOr<ServerAddress> ResolveServerAddress(std::string_view flag, const 
 
 class Connection {
  public:
-  explicit Connection(ServerAddress address);
+  explicit Connection(ServerAddress address, TlsOptions tls = {});
 
   // A context for one call of `method` ("/drocc.v1.JobService/SubmitJob"). `timeout` zero:
-  // no deadline (streams). On TCP it carries a MUNGE credential; UNAVAILABLE if munged is
-  // not running on this host.
+  // no deadline (streams). On TCP it carries a MUNGE credential (UNAVAILABLE if munged is
+  // not running on this host); over TLS the service token.
   absl::StatusOr<std::unique_ptr<grpc::ClientContext>> NewContext(std::string_view method,
                                                                   absl::Duration timeout) const;
 
@@ -53,6 +73,7 @@ class Connection {
 
  private:
   ServerAddress address_;
+  std::string token_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<v1::AdminService::Stub> admin_;

@@ -110,4 +110,18 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetAdmissionState(grpc::CallbackServ
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminServiceImpl::Backup(grpc::CallbackServerContext* ctx,
+                                                   const v1::BackupRequest*, v1::BackupResponse*) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = deps_.authenticator->Authenticate(*ctx, "/drocc.v1.AdminService/Backup");
+  absl::Status s = caller.status();
+  if (s.ok()) s = deps_.policy->CheckAdmin(*caller, "Backup");
+  if (s.ok()) {
+    s = absl::UnimplementedError(
+        "Backup needs online backup of the job database, which this droccd does not have yet");
+  }
+  reactor->Finish(ToGrpc(s));
+  return reactor;
+}
+
 }  // namespace drocc::api

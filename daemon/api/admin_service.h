@@ -3,7 +3,7 @@
 #include <functional>
 #include "daemon/api/deps.h"
 
-#include "daemon/api/unimplemented.h"
+#include "daemon/api/convert.h"
 #include "drocc/v1/admin.grpc.pb.h"
 
 namespace drocc::api {
@@ -11,7 +11,8 @@ namespace drocc::api {
 // drocc.v1.AdminService: the admission switch, the quota model (accounts, projects, members,
 // grants, limits), usage reports and the audit log. Only admins; every call that changes
 // something, or is refused, is written to the audit log (who, when, what, from where).
-// Tokens come with remote access, backup with the reliability work.
+// Service tokens for the TLS listener are made, listed and revoked here; backup comes with
+// the reliability work.
 class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
   using Build = std::function<absl::StatusOr<manager::QuotaRequest>()>;
@@ -54,15 +55,14 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   DROCC_ADMIN_RPC(DeleteLimit, DeleteLimitRequest, Empty)
   DROCC_ADMIN_RPC(UsageReport, UsageReportRequest, UsageReportResponse)
   DROCC_ADMIN_RPC(ListAuditEvents, ListAuditEventsRequest, ListAuditEventsResponse)
+  // Service tokens, in token_admin.cc.
+  DROCC_ADMIN_RPC(CreateToken, CreateTokenRequest, CreateTokenResponse)
+  DROCC_ADMIN_RPC(ListTokens, ListTokensRequest, ListTokensResponse)
+  DROCC_ADMIN_RPC(RevokeToken, RevokeTokenRequest, Empty)
 #undef DROCC_ADMIN_RPC
-  DROCC_UNIMPLEMENTED_RPC(AdminService, CreateToken, CreateTokenRequest, CreateTokenResponse,
-                          "remote access with service tokens over TLS")
-  DROCC_UNIMPLEMENTED_RPC(AdminService, ListTokens, ListTokensRequest, ListTokensResponse,
-                          "remote access with service tokens over TLS")
-  DROCC_UNIMPLEMENTED_RPC(AdminService, RevokeToken, RevokeTokenRequest, Empty,
-                          "remote access with service tokens over TLS")
-  DROCC_UNIMPLEMENTED_RPC(AdminService, Backup, BackupRequest, BackupResponse,
-                          "online backup of the job database")
+  // Admins only; UNIMPLEMENTED until online backup lands.
+  grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* ctx, const v1::BackupRequest* req,
+                                   v1::BackupResponse* resp) override;
 
  private:
   grpc::ServerUnaryReactor* SetDrained(grpc::CallbackServerContext* ctx, const char* method,

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "daemon/api/authenticator.h"
 #include "daemon/api/policy.h"
+#include "daemon/api/service_tokens.h"
 #include "daemon/auth/job_token.h"
 #include "daemon/manager/job_manager.h"
 #include "daemon/store/store.h"
@@ -27,7 +28,8 @@ struct ApiDeps {
   const Authenticator* authenticator = nullptr;
   const Policy* policy = nullptr;
   const Clock* clock = nullptr;
-  const auth::JobTokens* job_tokens = nullptr;  // null: RuntimeService refuses every call
+  const auth::JobTokens* job_tokens = nullptr;     // null: RuntimeService refuses every call
+  ServiceTokenRegistry* service_tokens = nullptr;  // null: no service tokens
   ApiLimits limits;
 };
 

@@ -118,8 +118,11 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
   auto caller = deps_.authenticator->Authenticate(*ctx, kSubmit);
   if (!caller.ok()) return Done(ctx, caller.status());
   if (absl::Status s = ValidateSubmit(*req, *caller, deps_.limits); !s.ok()) return Done(ctx, s);
+  absl::StatusOr<std::string> project = deps_.policy->ScopedProject(*caller, req->spec().project());
+  if (!project.ok()) return Done(ctx, project.status());
 
   queue::Job job = NewJob(req->spec(), *caller, deps_.clock->Now());
+  job.project = job.spec.project = *project;
   job.idempotency_key = req->idempotency_key();
 
   auto* reactor = ctx->DefaultReactor();
@@ -146,7 +149,10 @@ grpc::ServerUnaryReactor* JobServiceImpl::EstimateJob(grpc::CallbackServerContex
   if (absl::Status s = ValidateSubmit(as_submit, *caller, deps_.limits); !s.ok()) {
     return Done(ctx, s);
   }
+  absl::StatusOr<std::string> project = deps_.policy->ScopedProject(*caller, req->spec().project());
+  if (!project.ok()) return Done(ctx, project.status());
   queue::Job job = NewJob(req->spec(), *caller, deps_.clock->Now());
+  job.project = job.spec.project = *project;
   auto* reactor = ctx->DefaultReactor();
   const quota::ResourceCatalog* catalog = &deps_.manager->catalog();
   deps_.manager->Estimate(std::move(job),
@@ -210,7 +216,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListJobs(grpc::CallbackServerContext* 
     }
     filter.states.push_back(static_cast<queue::JobState>(st));
   }
-  filter.project = req->project();
+  absl::StatusOr<std::string> project = deps_.policy->ScopedProject(*caller, req->project());
+  if (!project.ok()) return Done(ctx, project.status());
+  filter.project = *project;
   uint32_t size = req->page().page_size();
   if (size == 0) size = deps_.limits.default_page_size;
   filter.limit = std::min(size, deps_.limits.max_page_size);

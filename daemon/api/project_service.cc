@@ -1,6 +1,7 @@
 #include "daemon/api/project_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "daemon/api/convert.h"
 #include "daemon/api/quota_convert.h"
 
@@ -12,9 +13,10 @@ using manager::QuotaBook;
 // The projects a request covers: `project`, or every project of the caller (admins: every
 // project). PERMISSION_DENIED per Policy::CheckProjectView.
 absl::StatusOr<std::vector<std::string>> Projects(const Policy& policy, const auth::Caller& caller,
-                                                  const QuotaBook& book, const std::string& project,
-                                                  bool per_user) {
+                                                  const QuotaBook& book,
+                                                  const std::string& requested, bool per_user) {
   std::vector<std::string> out;
+  ASSIGN_OR_RETURN(const std::string project, policy.ScopedProject(caller, requested));
   if (!project.empty()) {
     if (absl::Status s = policy.CheckProjectView(caller, project,
                                                  book.FindMember(project, caller.user), per_user);
@@ -69,8 +71,10 @@ grpc::ServerUnaryReactor* ProjectServiceImpl::ListMyProjects(grpc::CallbackServe
     reactor->Finish(ToGrpc(caller.status()));
     return reactor;
   }
-  deps_.manager->ReadQuota([reactor, resp, user = caller->user](const QuotaBook& book, absl::Time) {
-    for (const quota::Member& m : book.MembershipsOf(user)) {
+  deps_.manager->ReadQuota([reactor, resp, caller = *caller](const QuotaBook& book, absl::Time) {
+    for (const quota::Member& m : book.MembershipsOf(caller.user)) {
+      // A service token sees its own project only.
+      if (caller.via == auth::Via::kServiceToken && m.project != caller.token_project) continue;
       auto it = book.projects().find(m.project);
       if (it != book.projects().end()) ToProto(it->second, resp->add_projects());
       ToProto(m, resp->add_memberships());

@@ -58,15 +58,12 @@ absl::StatusOr<queue::Job> RuntimeServiceImpl::AuthorizeJob(const grpc::Callback
   if (deps_.job_tokens == nullptr) {
     return absl::FailedPreconditionError("this droccd issues no job tokens");
   }
+  // Without a job token this is UNAUTHENTICATED (Policy::CheckMethod).
+  absl::StatusOr<auth::Caller> caller = deps_.authenticator->Authenticate(ctx, method);
+  if (!caller.ok()) return caller.status();
   const auto& md = ctx.client_metadata();
   auto it = md.find(kJobTokenMetadataKey);
-  if (it == md.end()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat(method.substr(method.rfind('/') + 1), " needs the job's token in the \"",
-                     kJobTokenMetadataKey,
-                     "\" metadata; libdrocc-runtime sends DROCC_JOB_TOKEN from the "
-                     "job's environment"));
-  }
+  if (it == md.end()) return absl::UnauthenticatedError("the call carries no job token");
   if (job_id == 0) return absl::InvalidArgumentError("job_id is missing");
   const std::string_view token(it->second.data(), it->second.size());
   if (!deps_.job_tokens->Verify(job_id, token)) {

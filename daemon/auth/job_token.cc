@@ -3,41 +3,22 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sys/random.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/auth/service_token.h"
 
 namespace drocc::auth {
 namespace {
 
 constexpr size_t kKeyBytes = 32;
 
-bool IsLowerHex(std::string_view s) {
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> JobTokens::NewKey() {
-  std::string key(kKeyBytes, '\0');
-  size_t got = 0;
-  while (got < key.size()) {
-    ssize_t n = getrandom(key.data() + got, key.size() - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return absl::InternalError(
-          absl::StrCat("cannot read random bytes for the job token key: ", std::strerror(errno)));
-    }
-    got += static_cast<size_t>(n);
-  }
-  return absl::BytesToHexString(key);
+  absl::StatusOr<std::string> key = RandomBytes(kKeyBytes);
+  if (!key.ok()) return key.status();
+  return absl::BytesToHexString(*key);
 }
 
 absl::StatusOr<JobTokens> JobTokens::FromKey(std::string_view hex_key) {

@@ -123,7 +123,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
                                                    std::string(e.description())));
   }
   static const std::set<std::string> kTables = {"server", "store", "admission", "quota",
-                                                "slurm",  "auth",  "log"};
+                                                "slurm",  "auth",  "tls",       "log"};
   for (const auto& [k, v] : root) {
     if (kTables.count(std::string(k.str())) == 0 || !v.is_table()) {
       return prefix(absl::InvalidArgumentError(absl::StrCat(
@@ -192,6 +192,18 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
   DROCC_TRY(auth.Int("munge_ttl_s", 1, 86400, c.munge_ttl_s));
   DROCC_TRY(auth.Unknown());
 
+  Table tls(root["tls"].as_table(), "tls");
+  DROCC_TRY(tls.String("listen", c.tls_listen));
+  DROCC_TRY(tls.String("cert", c.tls_cert));
+  DROCC_TRY(tls.String("key", c.tls_key));
+  DROCC_TRY(tls.String("client_ca", c.tls_client_ca));
+  DROCC_TRY(tls.Unknown());
+  if (!c.tls_listen.empty() && (c.tls_cert.empty() || c.tls_key.empty())) {
+    return prefix(absl::InvalidArgumentError(
+        "tls.listen is set but tls.cert or tls.key is not: give the PEM files of the server's "
+        "certificate chain and private key"));
+  }
+
   Table log(root["log"].as_table(), "log");
   DROCC_TRY(log.String("level", c.log_level));
   DROCC_TRY(log.String("file", c.log_file));
@@ -201,9 +213,10 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
     return prefix(absl::InvalidArgumentError(absl::StrCat(
         "log.level \"", c.log_level, "\" is not one of trace, debug, info, warn, error")));
   }
-  if (c.socket.empty() && c.tcp_listen.empty()) {
+  if (c.socket.empty() && c.tcp_listen.empty() && c.tls_listen.empty()) {
     return prefix(absl::InvalidArgumentError(
-        "neither server.socket nor server.tcp_listen is set: droccd would not listen at all"));
+        "none of server.socket, server.tcp_listen and tls.listen is set: droccd would not "
+        "listen at all"));
   }
   if (c.job_address.empty()) {
     c.job_address = !c.socket.empty() ? absl::StrCat("unix:", c.socket) : c.tcp_listen;

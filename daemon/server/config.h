@@ -45,6 +45,11 @@ struct Config {
   std::string admin_group = "drocc-admins";
   uint32_t min_uid = 1000;
   int64_t munge_ttl_s = 300;
+  // [tls]: remote access with service tokens (docs/security.md).
+  std::string tls_listen;     // e.g. "0.0.0.0:7443"; empty: no TLS listener
+  std::string tls_cert;       // PEM: the server's certificate chain
+  std::string tls_key;        // PEM: its private key
+  std::string tls_client_ca;  // PEM: if set, clients must present a certificate it signed
   // [log]
   std::string log_level = "info";
   std::string log_file;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -13,7 +14,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "common/logging.h"
 #include "common/status.h"
@@ -104,6 +107,31 @@ absl::StatusOr<auth::JobTokens> LoadJobTokens(store::Store& store) {
   return auth::JobTokens::FromKey(*key);
 }
 
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || text.str().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", what, " \"", path, "\" (a PEM file readable by droccd)"));
+  }
+  return text.str();
+}
+
+// The TLS listener's credentials: cert and key, and a client CA to verify clients against.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const Config& cfg) {
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(cfg.tls_cert, "tls.cert"));
+  ASSIGN_OR_RETURN(pair.private_key, ReadPem(cfg.tls_key, "tls.key"));
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!cfg.tls_client_ca.empty()) {
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem(cfg.tls_client_ca, "tls.client_ca"));
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
 int Fail(const absl::Status& s) {
   spdlog::critical("{}", s.message());
   return 1;
@@ -142,15 +170,18 @@ int Run(const Config& cfg) {
   } else {
     spdlog::warn("admin group \"{}\" does not exist; only root is a drocc admin", cfg.admin_group);
   }
+  auto service_tokens = api::ServiceTokenRegistry::Load(store->get(), SystemClock::Get());
+  if (!service_tokens.ok()) return Fail(service_tokens.status());
   auth::PeerTable peers;
-  api::Authenticator authenticator(&peers, auth_options);
   api::Policy policy;
+  api::Authenticator authenticator(&peers, &policy, service_tokens->get(), auth_options);
   api::ApiDeps deps{.store = store->get(),
                     .manager = &manager,
                     .authenticator = &authenticator,
                     .policy = &policy,
                     .clock = SystemClock::Get(),
                     .job_tokens = &*job_tokens,
+                    .service_tokens = service_tokens->get(),
                     .limits = {.min_uid = cfg.min_uid}};
   api::JobServiceImpl jobs(deps);
   api::ProjectServiceImpl projects(deps);
@@ -164,15 +195,23 @@ int Run(const Config& cfg) {
   if (!cfg.tcp_listen.empty()) {
     builder.AddListeningPort(cfg.tcp_listen, grpc::InsecureServerCredentials(), &tcp_port);
   }
+  int tls_port = 0;
+  if (!cfg.tls_listen.empty()) {
+    auto creds = TlsCredentials(cfg);
+    if (!creds.ok()) return Fail(creds.status());
+    builder.AddListeningPort(cfg.tls_listen, *creds, &tls_port);
+  }
   builder.RegisterService(&jobs);
   builder.RegisterService(&projects);
   builder.RegisterService(&admin);
   builder.RegisterService(&runtime);
   builder.SetMaxReceiveMessageSize(16 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || (!cfg.tcp_listen.empty() && tcp_port == 0)) {
-    return Fail(absl::UnavailableError(
-        absl::StrCat("cannot listen on TCP ", cfg.tcp_listen, " (in use? set server.tcp_listen)")));
+  if (!server || (!cfg.tcp_listen.empty() && tcp_port == 0) ||
+      (!cfg.tls_listen.empty() && tls_port == 0)) {
+    return Fail(absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", cfg.tcp_listen, " ", cfg.tls_listen,
+        " (in use, or a bad certificate or key? set server.tcp_listen and tls.listen)")));
   }
   std::unique_ptr<UnixListener> unix_listener;
   if (!cfg.socket.empty()) {
@@ -186,8 +225,9 @@ int Run(const Config& cfg) {
   }
   spdlog::info("droccd {} ready: socket {}{}; store {}; at most {} jobs in Slurm", kVersion,
                cfg.socket.empty() ? "(none)" : cfg.socket,
-               tcp_port ? absl::StrCat(", tcp port ", tcp_port, " (MUNGE)") : "", cfg.store_path,
-               cfg.max_jobs_in_slurm);
+               absl::StrCat(tcp_port ? absl::StrCat(", tcp port ", tcp_port, " (MUNGE)") : "",
+                            tls_port ? absl::StrCat(", tls port ", tls_port, " (tokens)") : ""),
+               cfg.store_path, cfg.max_jobs_in_slurm);
 
   int sig = 0;
   sigwait(&signals, &sig);

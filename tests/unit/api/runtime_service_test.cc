@@ -51,8 +51,12 @@ class RuntimeServiceTest : public ::testing::Test {
                                    .job_tokens = &*tokens_,
                                    .runtime_server = "unix:/run/drocc/droccd.sock"});
     ASSERT_TRUE(manager_->Start().ok());
-    service_ = std::make_unique<RuntimeServiceImpl>(ApiDeps{
-        .store = &store_, .manager = manager_.get(), .clock = &clock_, .job_tokens = &*tokens_});
+    service_ = std::make_unique<RuntimeServiceImpl>(ApiDeps{.store = &store_,
+                                                            .manager = manager_.get(),
+                                                            .authenticator = &authenticator_,
+                                                            .policy = &policy_,
+                                                            .clock = &clock_,
+                                                            .job_tokens = &*tokens_});
     grpc::ServerBuilder builder;
     const std::string address = "unix:" + dir_ + "/droccd.sock";
     builder.AddListeningPort(address, grpc::InsecureServerCredentials());
@@ -148,6 +152,9 @@ class RuntimeServiceTest : public ::testing::Test {
   std::unique_ptr<manager::JobManager> manager_;
   std::unique_ptr<RuntimeServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
+  auth::PeerTable peers_;
+  Policy policy_;
+  Authenticator authenticator_{&peers_, &policy_, /*tokens=*/nullptr, {}};
   std::unique_ptr<v1::RuntimeService::Stub> stub_;
 };
 
