@@ -25,6 +25,8 @@ PACKAGES=(
   procps iproute2 jq
   # bench/staging_bench.sh compares drocc-stage with rsync -a (and cp -r)
   rsync
+  # e2e_authz_matrix makes a CA and a certificate for droccd's TLS listener
+  openssl
 )
 
 need_root
