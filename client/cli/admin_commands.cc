@@ -3,6 +3,7 @@
 // audit in admin_report_commands.cc.
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -87,6 +88,23 @@ void AddAdminCommands(CLI::App& app, Runner& run) {
       return AdmissionResult(
           DROCC_CALL(c, AdminService, admin, GetAdmissionState, v1::GetAdmissionStateRequest(), &s),
           s, *status_format);
+    };
+  });
+
+  auto backup_path = std::make_shared<std::string>();
+  cmd = admin->add_subcommand("backup",
+                              "Copy the job database, online, into a new file on droccd's host");
+  cmd->add_option("FILE", *backup_path, "where (a new file; relative to this directory)")
+      ->required();
+  cmd->callback([&run, backup_path] {
+    v1::BackupRequest req;
+    req.set_path(std::filesystem::absolute(*backup_path).lexically_normal().string());
+    run = [req](client::Connection& c) {
+      v1::BackupResponse resp;
+      if (int rc = DROCC_CALL(c, AdminService, admin, Backup, req, &resp)) return rc;
+      PrintText(absl::StrCat("Backed up the job database to ", resp.path(), " (", resp.bytes(),
+                             " bytes).\n"));
+      return 0;
     };
   });
 

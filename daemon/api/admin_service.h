@@ -11,8 +11,8 @@ namespace drocc::api {
 // drocc.v1.AdminService: the admission switch, the quota model (accounts, projects, members,
 // grants, limits), usage reports and the audit log. Only admins; every call that changes
 // something, or is refused, is written to the audit log (who, when, what, from where).
-// Service tokens for the TLS listener are made, listed and revoked here; backup comes with
-// the reliability work.
+// Service tokens for the TLS listener are made, listed and revoked here, and the database is
+// backed up.
 class AdminServiceImpl final : public v1::AdminService::CallbackService {
  public:
   using Build = std::function<absl::StatusOr<manager::QuotaRequest>()>;
@@ -60,7 +60,8 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   DROCC_ADMIN_RPC(ListTokens, ListTokensRequest, ListTokensResponse)
   DROCC_ADMIN_RPC(RevokeToken, RevokeTokenRequest, Empty)
 #undef DROCC_ADMIN_RPC
-  // Admins only; UNIMPLEMENTED until online backup lands.
+  // Admins only: an online copy of the job database into a new file on droccd's host
+  // (Store::Backup), audited.
   grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* ctx, const v1::BackupRequest* req,
                                    v1::BackupResponse* resp) override;
 

@@ -167,6 +167,10 @@ absl::StatusOr<std::vector<ServiceTokenRecord>> InMemoryStore::ListServiceTokens
   return out;
 }
 
+absl::StatusOr<uint64_t> InMemoryStore::Backup(const std::string&) {
+  return absl::FailedPreconditionError("an in-memory store has no file to back up");
+}
+
 absl::StatusOr<QuotaModel> InMemoryStore::LoadQuotaModel() {
   std::lock_guard<std::mutex> lock(mu_);
   QuotaModel model;

@@ -133,6 +133,15 @@ absl::StatusOr<Statement> Connection::Prepare(absl::string_view sql) {
 
 bool Connection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
+absl::Status Connection::BackupTo(Connection& dest) {
+  sqlite3_backup* b = sqlite3_backup_init(dest.db_, "main", db_, "main");
+  if (b == nullptr) return dest.Error(sqlite3_errcode(dest.db_), "starting a backup");
+  int rc = sqlite3_backup_step(b, -1);  // every page in one step: one snapshot
+  sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE) return dest.Error(rc, absl::StrCat("backing up ", Where(path_)));
+  return absl::OkStatus();
+}
+
 int64_t Connection::LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
 
 int64_t Connection::Changes() const { return sqlite3_changes64(db_); }

@@ -54,6 +54,9 @@ class Connection {
   // False when no transaction is open, e.g. after SQLite rolled one back on its own after
   // an I/O error, disk full or out of memory.
   bool InTransaction() const;
+  // Copies this database, as one consistent snapshot, into `dest` (SQLite's online backup;
+  // writers on other connections go on meanwhile).
+  absl::Status BackupTo(Connection& dest);
   int64_t LastInsertId() const;
   int64_t Changes() const;  // rows changed by the last INSERT/UPDATE/DELETE
 

@@ -102,6 +102,7 @@ class SqliteStore final : public Store {
   void AppendAudit(AuditRecord audit, DoneCallback done) override;
   void PutServiceToken(ServiceTokenRecord token, AuditRecord audit, DoneCallback done) override;
   absl::StatusOr<std::vector<ServiceTokenRecord>> ListServiceTokens() override;
+  absl::StatusOr<uint64_t> Backup(const std::string& dest) override;
 
   absl::StatusOr<QuotaModel> LoadQuotaModel() override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(const AuditFilter& filter) override;

@@ -208,6 +208,14 @@ class Store {
   // Every token ever created (revoked ones too), by id.
   virtual absl::StatusOr<std::vector<ServiceTokenRecord>> ListServiceTokens() = 0;
 
+  // ---- Backup ----
+  // Writes a consistent copy of the whole store to `dest`, a new file (never replacing one),
+  // while the store goes on serving; answers its size in bytes. Blocks for as long as the
+  // copy takes: not for gRPC or store threads. INVALID_ARGUMENT for a path that is not
+  // absolute or has "..", ALREADY_EXISTS for an existing file, FAILED_PRECONDITION for a
+  // store that has no file (InMemoryStore).
+  virtual absl::StatusOr<uint64_t> Backup(const std::string& dest) = 0;
+
   virtual absl::StatusOr<QuotaModel> LoadQuotaModel() = 0;
   // Newest first.
   virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(const AuditFilter& filter) = 0;

@@ -132,7 +132,7 @@ const std::vector<Row> kTable = {
     {"AdminService/CreateToken", "",                                          "UA PD PD PD IA PD PD"},
     {"AdminService/ListTokens", "",                                           "UA PD PD PD OK PD PD"},
     {"AdminService/RevokeToken", "id: \"000000000000\"",                      "UA PD PD PD NF PD PD"},
-    {"AdminService/Backup", "path: \"/tmp/x\"",                               "UA PD PD PD UI PD PD"},
+    {"AdminService/Backup", "path: \"relative.db\"",                          "UA PD PD PD IA PD PD"},
     {"RuntimeService/ReportProgress", "job_id: $A phase: \"matrix\"",         "UA UA UA UA UA OK PD"},
     {"RuntimeService/ReportProgress", "job_id: $B phase: \"matrix\"",         "UA UA UA UA UA PD PD"},
     {"RuntimeService/ReportCheckpoint", "job_id: $A checkpoint { step: 1 path: \"/x\" }",

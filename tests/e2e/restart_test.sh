@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Acceptance 3: droccd killed with SIGKILL while a job runs, then restarted: the job is
-# followed to its end, and Slurm holds exactly one job for it.
+# followed to its end, and Slurm holds exactly one job for it. Also: a second droccd on the
+# same database, SIGTERM, and an online backup restored.
 . "$(dirname "$0")/lib.sh"
 start_droccd
 write_script alice short.sbatch <<'JOB'
@@ -39,6 +40,17 @@ sed "s|$SOCK|$T/second.sock|" "$T/droccd.toml" >"$T/second.toml"
 out=$("$T/bin/droccd" --config "$T/second.toml" 2>&1) && fail "a second droccd started on the same database"
 assert_contains "$out" "another droccd is using the job database" "second droccd"
 
+# An online backup (admins only, never over a file) restores to the same jobs. (Every job
+# has ended first, so that nothing changes between the backup and the restore.)
+wait_state alice "$id2" 60 COMPLETED
+as alice drocc admin backup "$T/alice/backup.db" 2>/dev/null && fail "alice made a backup"
+[[ ! -e $T/alice/backup.db ]] || fail "a refused backup left a file"
+out=$(as dana drocc admin backup "$T/backup.db") || fail "drocc admin backup failed: $out"
+assert_contains "$out" "Backed up the job database to $T/backup.db" "backup"
+[[ $(stat -c %a "$T/backup.db") == 600 ]] || fail "the backup is not private to root"
+as dana drocc admin backup "$T/backup.db" 2>/dev/null && fail "a backup replaced a file"
+before=$(as dana drocc jobs --all -o json | jq -c '[.[] | {id, state}] | sort_by(.id)')
+
 # SIGTERM: a clean stop, exit status 0, the socket removed.
 kill -TERM "$DROCCD_PID"
 rc=0
@@ -48,4 +60,12 @@ DROCCD_PID=
 assert_eq "$rc" 0 "droccd's exit status after SIGTERM"
 [[ ! -e $SOCK ]] || fail "the socket is left behind after SIGTERM"
 grep -q "droccd stopped" "$T/droccd.log" || fail "no 'droccd stopped' in the log"
+
+# Restoring the backup (the database replaced by it) brings back the jobs as they were.
+mv "$T/droccd.db" "$T/original.db"
+rm -f "$T/droccd.db-wal" "$T/droccd.db-shm"
+cp "$T/backup.db" "$T/droccd.db"
+start_droccd
+after=$(as dana drocc jobs --all -o json | jq -c '[.[] | {id, state}] | sort_by(.id)')
+assert_eq "$after" "$before" "jobs after restoring the backup"
 pass

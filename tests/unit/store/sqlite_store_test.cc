@@ -1,6 +1,10 @@
 // What only SqliteStore can show: durability across reopen, group commit, callbacks after
 // commit, draining on close, and errors that say what to do. On real files in a temp dir.
 
+#include <sys/stat.h>
+
+#include <filesystem>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -191,6 +195,37 @@ TEST_F(SqliteStoreTest, QuotaDataSurvivesCloseAndReopen) {
   EXPECT_EQ(*ApplyQuotaChangesAndWait(*store, {{grant}}, audit), 3u);
   ASSERT_TRUE(AppendAuditAndWait(*store, audit).ok());
   EXPECT_EQ(store->ListAudit({.limit = 1})->front().id, 4u);
+}
+
+TEST_F(SqliteStoreTest, ABackupIsAWholeDatabaseInANewPrivateFileMadeWhileTheStoreServes) {
+  auto store = Open();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(InsertJobAndWait(*store, MakeJob(1000 + i)).ok());
+  const std::string copy = dir_.File("backup.db");
+  absl::StatusOr<uint64_t> bytes = store->Backup(copy);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_GT(*bytes, 0u);
+  struct stat st {};
+  ASSERT_EQ(stat(copy.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), *bytes);
+  // The store goes on; the copy opens as a store with every job of the moment.
+  ASSERT_TRUE(InsertJobAndWait(*store, MakeJob(2000)).ok());
+  auto restored = OpenOrDie({.path = copy});
+  absl::StatusOr<std::vector<Job>> jobs = restored->ListJobs({.limit = 0});
+  ASSERT_TRUE(jobs.ok()) << jobs.status();
+  EXPECT_EQ(jobs->size(), 50u);
+
+  // Never over a file, never a relative or ".." path; a refusal leaves nothing behind.
+  EXPECT_EQ(store->Backup(copy).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->Backup("backup2.db").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Backup(dir_.File("sub/../backup3.db")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Backup(dir_.File("no/such/dir.db")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".partial"), std::string::npos) << e.path();
+    EXPECT_FALSE(e.path().filename().string().starts_with("backup2"));
+  }
 }
 
 TEST_F(SqliteStoreTest, ConcurrentInsertsShareCommits) {
