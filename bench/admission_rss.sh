@@ -37,7 +37,7 @@ CONF
 start=$(date +%s.%N)
 "$BUILD/daemon/server/droccd" --config "$T/droccd.toml" >"$T/droccd.log" 2>&1 &
 PID=$!
-until "$BUILD/client/cli/drocc" --server "unix:$T/droccd.sock" admin status -o json >"$T/status.json" 2>/dev/null; do
+until DROCC_RETRY_SECONDS=0 "$BUILD/client/cli/drocc" --server "unix:$T/droccd.sock" admin status -o json >"$T/status.json" 2>/dev/null; do
   kill -0 "$PID" 2>/dev/null || { cat "$T/droccd.log"; echo "droccd exited" >&2; exit 1; }
   sleep 0.1
 done

@@ -3,7 +3,12 @@
 #include <cstdio>
 #include <optional>
 
+#include <algorithm>
+
+#include <cstdlib>
+
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/arguments.h"
@@ -94,13 +99,42 @@ std::optional<v1::TimeRange> ParseTimeRange(const TimeRangeFlags& flags) {
   return range;
 }
 
+namespace {
+
+// Calls that would do their work twice if the first attempt reached droccd but its answer
+// was lost: a second grant, a second token.
+constexpr std::string_view kNotRepeatable[] = {"/drocc.v1.AdminService/CreateGrant",
+                                               "/drocc.v1.AdminService/CreateToken"};
+
+absl::Duration RetryWindow() {
+  const char* env = std::getenv(kRetrySecondsEnv);
+  int64_t seconds = 0;
+  if (env == nullptr || !absl::SimpleAtoi(env, &seconds) || seconds < 0) {
+    return kDefaultRetryWindow;
+  }
+  return absl::Seconds(seconds);
+}
+
+}  // namespace
+
 int CallUnary(client::Connection& conn, std::string_view method,
               const std::function<grpc::Status(grpc::ClientContext*)>& call) {
-  auto ctx = conn.NewContext(method, kCallTimeout);
-  if (!ctx.ok()) return Fail(ctx.status().message());
-  grpc::Status st = call(ctx->get());
-  if (!st.ok()) return FailCall(conn, st);
-  return 0;
+  const bool repeatable = std::find(std::begin(kNotRepeatable), std::end(kNotRepeatable), method) ==
+                          std::end(kNotRepeatable);
+  const absl::Time give_up = absl::Now() + RetryWindow();
+  absl::Duration backoff = absl::Milliseconds(250);
+  while (true) {
+    auto ctx = conn.NewContext(method, kCallTimeout);  // a fresh MUNGE credential each time
+    if (!ctx.ok()) return Fail(ctx.status().message());
+    grpc::Status st = call(ctx->get());
+    if (st.ok()) return 0;
+    const bool retry = st.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                       (repeatable || client::Connection::NeverDelivered(st)) &&
+                       absl::Now() + backoff < give_up;
+    if (!retry) return FailCall(conn, st);
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(4));
+  }
 }
 
 }  // namespace drocc::cli

@@ -88,10 +88,17 @@ void AddTimeRangeOptions(CLI::App* cmd, TimeRangeFlags& flags);
 std::optional<v1::TimeRange> ParseTimeRange(const TimeRangeFlags& flags);
 
 inline constexpr absl::Duration kCallTimeout = absl::Seconds(30);
+inline constexpr char kRetrySecondsEnv[] = "DROCC_RETRY_SECONDS";
+inline constexpr absl::Duration kDefaultRetryWindow = absl::Seconds(15);
 
 // One unary call: a context bound to `method` (the full name, "/drocc.v1.AdminService/
 // CreateGrant": on TCP the MUNGE credential carries it), then `call`. 0, or the exit code of
 // the failure it printed.
+// UNAVAILABLE (droccd restarting, or not up yet) is retried with the same request and a fresh
+// context, backing off from 0.25 s to 4 s, for up to $DROCC_RETRY_SECONDS (default 15; 0:
+// never). SubmitJob carries its idempotency key, so a retry never makes a second job; calls
+// that may not be repeated (kNotRepeatable) are retried only when they cannot have reached
+// droccd.
 int CallUnary(client::Connection& conn, std::string_view method,
               const std::function<grpc::Status(grpc::ClientContext*)>& call);
 

@@ -14,8 +14,6 @@
 namespace drocc::cli {
 namespace {
 
-constexpr absl::Duration kTimeout = absl::Seconds(30);
-
 struct JobsOptions {
   std::vector<std::string> states;
   bool all = false;
@@ -39,35 +37,21 @@ int ListJobs(client::Connection& conn, const JobsOptions& o) {
   req.set_all_users(o.all);
   req.set_user(o.user);
   req.mutable_page()->set_page_size(o.limit);
-  auto ctx = conn.NewContext("/drocc.v1.JobService/ListJobs", kTimeout);
-  if (!ctx.ok()) return Fail(ctx.status().message());
   v1::ListJobsResponse resp;
-  grpc::Status st = conn.jobs().ListJobs(ctx->get(), req, &resp);
-  if (!st.ok()) return FailCall(conn, st);
+  if (int rc = DROCC_CALL(conn, JobService, jobs, ListJobs, req, &resp)) return rc;
   PrintJobs({resp.jobs().begin(), resp.jobs().end()}, o.format);
   return 0;
 }
 
-absl::StatusOr<v1::Job> GetJob(client::Connection& conn, uint64_t id, grpc::Status* st) {
-  auto ctx = conn.NewContext("/drocc.v1.JobService/GetJob", kTimeout);
-  if (!ctx.ok()) return ctx.status();
+int Show(client::Connection& conn, uint64_t id, Format format) {
   v1::GetJobRequest req;
   req.set_id(id);
   v1::Job job;
-  *st = conn.jobs().GetJob(ctx->get(), req, &job);
-  if (!st->ok()) return absl::UnknownError("");
-  return job;
-}
-
-int Show(client::Connection& conn, uint64_t id, Format format) {
-  grpc::Status st;
-  auto job = GetJob(conn, id, &st);
-  if (!st.ok()) return FailCall(conn, st);
-  if (!job.ok()) return Fail(job.status().message());
+  if (int rc = DROCC_CALL(conn, JobService, jobs, GetJob, req, &job)) return rc;
   if (format == Format::kJson) {
-    std::printf("%s\n", JobToJson(*job).dump(2).c_str());
+    std::printf("%s\n", JobToJson(job).dump(2).c_str());
   } else {
-    std::fputs(JobDetail(*job, absl::Now()).c_str(), stdout);
+    std::fputs(JobDetail(job, absl::Now()).c_str(), stdout);
   }
   return 0;
 }
@@ -75,14 +59,11 @@ int Show(client::Connection& conn, uint64_t id, Format format) {
 int Cancel(client::Connection& conn, const std::vector<uint64_t>& ids) {
   int rc = 0;
   for (uint64_t id : ids) {
-    auto ctx = conn.NewContext("/drocc.v1.JobService/CancelJob", kTimeout);
-    if (!ctx.ok()) return Fail(ctx.status().message());
     v1::CancelJobRequest req;
     req.set_id(id);
     v1::CancelJobResponse resp;
-    grpc::Status st = conn.jobs().CancelJob(ctx->get(), req, &resp);
-    if (!st.ok()) {
-      rc = FailCall(conn, st);
+    if (int failed = DROCC_CALL(conn, JobService, jobs, CancelJob, req, &resp)) {
+      rc = failed;
       continue;
     }
     if (resp.job().state() == v1::JOB_STATE_CANCELLED) {

@@ -14,8 +14,6 @@
 namespace drocc::cli {
 namespace {
 
-constexpr absl::Duration kTimeout = absl::Seconds(30);
-
 void ToProto(const client::JobRequest& r, v1::JobSpec* s) {
   s->set_name(r.name);
   s->set_project(r.project);
@@ -66,11 +64,8 @@ int Submit(client::Connection& conn, const client::SubmitFlags& flags) {
   v1::SubmitJobRequest req;
   ToProto(*request, req.mutable_spec());
   req.set_idempotency_key(NewIdempotencyKey());
-  auto ctx = conn.NewContext("/drocc.v1.JobService/SubmitJob", kTimeout);
-  if (!ctx.ok()) return Fail(ctx.status().message());
-  v1::SubmitJobResponse resp;
-  grpc::Status st = conn.jobs().SubmitJob(ctx->get(), req, &resp);
-  if (!st.ok()) return FailCall(conn, st);
+  v1::SubmitJobResponse resp;  // retried across a droccd restart: the key makes it one job
+  if (int rc = DROCC_CALL(conn, JobService, jobs, SubmitJob, req, &resp)) return rc;
   if (resp.job().state() == v1::JOB_STATE_REJECTED) {
     // Stored (drocc jobs shows it) but it will never run: say why and fail.
     return Fail(absl::StrCat("job ", resp.job().id(), " REJECTED: ", resp.job().reason()));

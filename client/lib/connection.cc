@@ -127,14 +127,19 @@ absl::StatusOr<std::unique_ptr<grpc::ClientContext>> Connection::NewContext(
   return ctx;
 }
 
+bool Connection::NeverDelivered(const grpc::Status& status) {
+  const std::string& msg = status.error_message();
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+         (absl::StrContains(msg, "failed to connect") ||
+          absl::StrContains(msg, "Connection refused") || absl::StrContains(msg, "No such file") ||
+          absl::StrContains(msg, "connections to all") ||
+          absl::StrContains(msg, "DNS resolution failed"));
+}
+
 std::string Connection::Describe(const grpc::Status& status) const {
   const std::string& msg = status.error_message();
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      (absl::StrContains(msg, "failed to connect") ||
-       absl::StrContains(msg, "Connection refused") || absl::StrContains(msg, "No such file") ||
-       absl::StrContains(msg, "connections to all") ||
-       absl::StrContains(msg, "DNS resolution failed") ||
-       absl::StrContains(msg, "Socket closed"))) {
+  if (NeverDelivered(status) || (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                                 absl::StrContains(msg, "Socket closed"))) {
     return absl::StrCat("cannot reach droccd at ", address_.target,
                         ": is it running? (choose another with --server or DROCC_SERVER",
                         address_.is_unix || address_.tls

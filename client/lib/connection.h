@@ -66,6 +66,10 @@ class Connection {
   v1::AdminService::Stub& admin() { return *admin_; }
   v1::ProjectService::Stub& projects() { return *projects_; }
 
+  // Whether a failed call cannot have reached droccd (no connection was made), so that
+  // repeating it is safe whatever it does.
+  static bool NeverDelivered(const grpc::Status& status);
+
   // One line for a failed call: the server's own message, or, when droccd could not be
   // reached at all, where we looked and what to do.
   std::string Describe(const grpc::Status& status) const;

@@ -54,7 +54,7 @@ fi
 log "starting droccd ($DROCCD_BIN), log in $LOGFILE"
 setsid "$DROCCD_BIN" --config "$CONF" >>"$LOGFILE" 2>&1 </dev/null &
 echo $! >"$PIDFILE"
-if ! wait_for 30 "droccd to answer on $SOCKET" drocc --server "unix:$SOCKET" admin status; then
+if ! wait_for 30 "droccd to answer on $SOCKET" env DROCC_RETRY_SECONDS=0 drocc --server "unix:$SOCKET" admin status; then
   show_log_tail "$LOGFILE"
   die "droccd did not start"
 fi

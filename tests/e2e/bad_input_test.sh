@@ -25,7 +25,7 @@ check_bad "abc" submit -t abc ok.sbatch
 check_bad "-N" submit -N 0 ok.sbatch
 check_bad "#!" submit noshebang.sbatch
 check_bad "SCRIPT" submit
-out=$(runuser -u alice -- env -C "$T/alice" DROCC_SERVER=unix:/nonexistent/droccd.sock \
+out=$(runuser -u alice -- env -C "$T/alice" DROCC_SERVER=unix:/nonexistent/droccd.sock DROCC_RETRY_SECONDS=1 \
   "$T/bin/drocc" submit ok.sbatch 2>&1 >/dev/null) && fail "submit to a missing daemon succeeded"
 [[ $(wc -l <<<"$out") == 1 ]] || fail "unreachable daemon: expected one line, got: $out"
 assert_contains "$out" "cannot reach droccd" "unreachable daemon"

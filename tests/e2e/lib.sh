@@ -71,7 +71,7 @@ CONF
   DROCCD_PID=$!
   local i
   for i in $(seq 1 100); do
-    if "$T/bin/drocc" --server "unix:$SOCK" admin status >/dev/null 2>&1; then
+    if DROCC_RETRY_SECONDS=0 "$T/bin/drocc" --server "unix:$SOCK" admin status >/dev/null 2>&1; then
       [[ -n ${E2E_NO_DEFAULT_PROJECT:-} ]] || default_project
       return 0
     fi

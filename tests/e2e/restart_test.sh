@@ -40,9 +40,26 @@ sed "s|$SOCK|$T/second.sock|" "$T/droccd.toml" >"$T/second.toml"
 out=$("$T/bin/droccd" --config "$T/second.toml" 2>&1) && fail "a second droccd started on the same database"
 assert_contains "$out" "another droccd is using the job database" "second droccd"
 
+# A submit while droccd is down: drocc retries UNAVAILABLE with the same idempotency key
+# until droccd is back, and the job is stored once.
+write_script alice quick.sbatch <<'JOB'
+#!/bin/bash
+true
+JOB
+jobs_before=$(as alice drocc jobs -o json | jq length)
+stop_droccd TERM
+as alice drocc submit --parsable -t 1 quick.sbatch >"$T/late.id" 2>"$T/late.err" &
+late=$!
+sleep 2
+start_droccd
+wait "$late" || fail "a submit while droccd restarted failed: $(cat "$T/late.err")"
+id3=$(cat "$T/late.id")
+assert_eq "$(as alice drocc jobs -o json | jq length)" "$((jobs_before + 1))" "jobs after a submit across a restart"
+
 # An online backup (admins only, never over a file) restores to the same jobs. (Every job
 # has ended first, so that nothing changes between the backup and the restore.)
 wait_state alice "$id2" 60 COMPLETED
+wait_state alice "$id3" 60 COMPLETED
 as alice drocc admin backup "$T/alice/backup.db" 2>/dev/null && fail "alice made a backup"
 [[ ! -e $T/alice/backup.db ]] || fail "a refused backup left a file"
 out=$(as dana drocc admin backup "$T/backup.db") || fail "drocc admin backup failed: $out"
