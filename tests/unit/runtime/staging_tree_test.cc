@@ -332,6 +332,31 @@ TEST(ManifestTest, ALargeManifestLoadsAcrossReadBlocks) {
   EXPECT_EQ(m->records, records);
 }
 
+TEST(ManifestTest, ParsingDoesNotDependOnWhereThePiecesEnd) {
+  const std::string text = "{\"format\":\"drocc-stage-manifest\",\"version\":1}\n" +
+                           EncodeManifestLine("a", {.size = 1, .xxh3 = 7}) + "not a record\n" +
+                           EncodeManifestLine("d/b", {.size = 2, .mtime_ns = -5}) +
+                           EncodeManifestLine("a", {.size = 3});
+  const std::string torn = text + "{\"path\":\"c\",\"si";
+  for (const std::string& input : {text, torn}) {
+    ManifestParser whole;
+    whole.Add(input);
+    const LoadedManifest expected = std::move(whole).Finish();
+    EXPECT_EQ(expected.records.size(), 2u);
+    EXPECT_EQ(expected.records.at("a").size, 3u);  // the later line wins
+    EXPECT_EQ(expected.bad_lines, input == torn ? 2u : 1u);
+    for (size_t piece = 1; piece <= 7; ++piece) {
+      ManifestParser parser;
+      for (size_t at = 0; at < input.size(); at += piece) {
+        parser.Add(absl::string_view(input).substr(at, piece));
+      }
+      const LoadedManifest got = std::move(parser).Finish();
+      EXPECT_EQ(got.records, expected.records) << "pieces of " << piece;
+      EXPECT_EQ(got.bad_lines, expected.bad_lines) << "pieces of " << piece;
+    }
+  }
+}
+
 // ---- nodes ---------------------------------------------------------------------------------
 
 TEST(NodeTest, NamesComeFromTheOptionTheEnvironmentOrTheHost) {
