@@ -95,7 +95,13 @@ void ManifestParser::Line(absl::string_view line) {
     first_ = false;
     const json doc = json::parse(line.begin(), line.end(), nullptr, false);
     if (IsHeader(doc)) {
-      if (doc.value("version", 0) != kManifestVersion) other_version_ = true;
+      // Not value("version", 0): it throws when "version" is not a number. A version that is
+      // not our integer, damaged or missing, is another version: everything is copied again.
+      const auto version = doc.find("version");
+      if (version == doc.end() || !version->is_number_integer() ||
+          version->get<int64_t>() != kManifestVersion) {
+        other_version_ = true;
+      }
       return;
     }
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "runtime/src/staging/manifest.h"
 #include "runtime/src/staging/session.h"
 #include "runtime/src/staging/tree.h"
@@ -316,6 +317,21 @@ TEST(ManifestTest, MissingOrOfAnotherVersionIsEmpty) {
   m = LoadManifest(posix, dir.path() + "/v2");
   ASSERT_TRUE(m.ok());
   EXPECT_THAT(m->records, IsEmpty());
+}
+
+// Found by stage_manifest_fuzz: a header whose version was not a number threw out of
+// LoadManifest (nlohmann's value() throws on a type mismatch) and ended the process.
+TEST(ManifestTest, AHeaderWithAVersionThatIsNotAnIntegerIsAnotherVersion) {
+  TestDir dir;
+  PosixFileSystem posix;
+  for (const char* version : {"\"1\"", "1.5", "null", "[1]", "{}", "-1", "18446744073709551617"}) {
+    WriteFile(dir.path() + "/m",
+              absl::StrCat("{\"format\":\"drocc-stage-manifest\",\"version\":", version, "}\n",
+                           EncodeManifestLine("a", {.size = 1})));
+    absl::StatusOr<LoadedManifest> m = LoadManifest(posix, dir.path() + "/m");
+    ASSERT_TRUE(m.ok()) << version << ": " << m.status();
+    EXPECT_THAT(m->records, IsEmpty()) << version;
+  }
 }
 
 TEST(ManifestTest, ALargeManifestLoadsAcrossReadBlocks) {
