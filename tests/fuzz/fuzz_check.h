@@ -3,6 +3,8 @@
 // What the fuzz targets (tests/fuzz/*_fuzz.cc) check beyond "does not crash": an invariant that
 // fails aborts the run like a sanitizer report, so libFuzzer saves the input as a crash.
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>

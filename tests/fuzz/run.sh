@@ -26,7 +26,7 @@ while (($#)); do
       shift 2
       ;;
     --seconds=*) seconds=${1#--seconds=}; shift ;;
-    -h | --help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *)
       [[ -z $build ]] || { echo "run.sh: one BUILD_DIR only (see --help)" >&2; exit 2; }
