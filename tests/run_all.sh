@@ -2,13 +2,16 @@
 # Run the whole drocc test suite on this machine, from a fresh Debian 12 as root:
 #   1. dependencies, MUNGE, test users, a real 3-node Slurm cluster (deploy/dev/*)
 #   2. build + install (build/, prefix /usr/local)
-#   3. CI only (CI=true): a sanitizer build (build-asan/, ASan+UBSan) running the unit tests
+#   3. CI only (CI=true): a sanitizer build (build-asan/, ASan+UBSan) running the unit tests,
+#      then the fuzz targets (build-fuzz/, clang), each for $DROCC_FUZZ_SECONDS (default 60)
+#      (tests/fuzz/run.sh, docs/fuzzing.md)
 #   4. ctest on build/ -- its summary is the last thing printed. The end-to-end tests
 #      (label "cluster") start a private droccd each (tests/e2e/lib.sh), so none is started
 #      here; deploy/dev/droccd-up.sh starts the shared one the demo uses.
 # Exit status: non-zero if any step or any test failed.
 #
-# Env: CI=true                run the sanitizer build as well
+# Env: CI=true                run the sanitizer build and the fuzz targets as well
+#      DROCC_FUZZ_SECONDS     how long each fuzz target runs (default 60)
 #      DROCC_SKIP_SETUP=1     skip step 1 (machine already prepared)
 #      DROCC_CTEST_ARGS       extra ctest arguments, word-split (e.g. "-R Queue -j2")
 #      DROCC_CLUSTER_NODES    nodes for cluster-up.sh (default 3)
@@ -61,12 +64,24 @@ if [[ ${CI:-} == true ]]; then
   unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 
+# ---- 3b. fuzz targets, a bounded run each (CI) ------------------------------------------------
+fuzz_failed=0
+if [[ ${CI:-} == true ]]; then
+  step "fuzz targets ($ROOT/build-fuzz): ${DROCC_FUZZ_SECONDS:-60} s each"
+  if ! "$ROOT/tests/fuzz/run.sh" --seconds "${DROCC_FUZZ_SECONDS:-60}" "$ROOT/build-fuzz"; then
+    fuzz_failed=1
+  fi
+fi
+
 # ---- 4. the main suite: its summary must be the last output -----------------------------------
 if ((asan_failed)); then
   step "NOTE: sanitizer unit tests FAILED (see above); running the main suite anyway"
 fi
+if ((fuzz_failed)); then
+  step "NOTE: fuzz targets FAILED (see above); running the main suite anyway"
+fi
 step "ctest ($BUILD)"
 rc=0
 ctest --test-dir "$BUILD" --output-on-failure --no-tests=error "${CTEST_EXTRA[@]}" || rc=$?
-if ((rc == 0 && asan_failed)); then rc=1; fi
+if ((rc == 0 && (asan_failed || fuzz_failed))); then rc=1; fi
 exit "$rc"

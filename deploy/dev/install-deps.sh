@@ -21,6 +21,8 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzz targets (tests/fuzz/run.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # tools the scripts and end-to-end tests use (pgrep, ss, JSON)
   procps iproute2 jq
   # bench/staging_bench.sh compares drocc-stage with rsync -a (and cp -r)

@@ -2,6 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "runtime/src/hash/xxh3.h"
@@ -16,6 +21,35 @@ std::string Hex(uint64_t v) { return absl::StrFormat("%016x", v); }
 uint64_t BodyHash(const json& body) {
   const std::string text = body.dump();
   return Xxh3Of(text.data(), text.size());
+}
+
+// The integer at `key` of `j`, which must be an integer that fits T: get<T>() would convert a
+// float or an integer out of T's range without a word (a float out of range is undefined
+// behaviour), so a damaged manifest could name another rank or offset. Throws like at().
+template <typename T>
+T IntegerAt(const json& j, const char* key) {
+  const json& v = j.at(key);
+  if (v.is_number_unsigned() && std::in_range<T>(v.get<uint64_t>())) {
+    return static_cast<T>(v.get<uint64_t>());
+  }
+  if (v.is_number_integer() && !v.is_number_unsigned() && std::in_range<T>(v.get<int64_t>())) {
+    return static_cast<T>(v.get<int64_t>());
+  }
+  throw std::out_of_range(absl::StrCat("\"", key, "\" is ", v.dump(), ", not an integer in [",
+                                       std::numeric_limits<T>::min(), ", ",
+                                       std::numeric_limits<T>::max(), "]"));
+}
+
+// The 16 hex digits at `key` (as Hex writes them).
+uint64_t HashAt(const json& j, const char* key) {
+  const std::string& text = j.at(key).get_ref<const std::string&>();
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+  if (text.size() != 16 || ec != std::errc() || end != text.data() + text.size()) {
+    throw std::invalid_argument(
+        absl::StrCat("\"", key, "\" is \"", text, "\", not 16 hexadecimal digits"));
+  }
+  return value;
 }
 
 absl::StatusOr<ItemKind> KindFromName(const std::string& name) {
@@ -81,7 +115,7 @@ absl::StatusOr<Manifest> DecodeManifest(std::string_view text) {
     if (doc.at("format").get<std::string>() != "drocc-checkpoint") {
       return absl::DataLossError("manifest has the wrong format tag");
     }
-    if (doc.at("version").get<int>() != kManifestVersion) {
+    if (IntegerAt<int>(doc, "version") != kManifestVersion) {
       return absl::DataLossError(absl::StrCat("manifest version ", doc.at("version").dump(),
                                               " is not supported by this library (",
                                               kManifestVersion, ")"));
@@ -91,28 +125,27 @@ absl::StatusOr<Manifest> DecodeManifest(std::string_view text) {
       return absl::DataLossError("manifest checksum mismatch (the manifest is corrupt)");
     }
     Manifest m;
-    m.step = body.at("step").get<int64_t>();
-    m.world_size = body.at("world_size").get<int>();
+    m.step = IntegerAt<int64_t>(body, "step");
+    m.world_size = IntegerAt<int>(body, "world_size");
     for (const json& s : body.at("shards")) {
-      ShardEntry e{.rank = s.at("rank").get<int>(),
-                   .file = s.at("file").get<std::string>(),
-                   .bytes = s.at("bytes").get<uint64_t>()};
-      e.xxh3 = std::stoull(s.at("xxh3").get<std::string>(), nullptr, 16);
-      m.shards.push_back(std::move(e));
+      m.shards.push_back({.rank = IntegerAt<int>(s, "rank"),
+                          .file = s.at("file").get<std::string>(),
+                          .bytes = IntegerAt<uint64_t>(s, "bytes"),
+                          .xxh3 = HashAt(s, "xxh3")});
     }
     for (const json& it : body.at("items")) {
       absl::StatusOr<ItemKind> kind = KindFromName(it.at("kind").get<std::string>());
       if (!kind.ok()) return kind.status();
       ItemEntry e{.name = it.at("name").get<std::string>(),
                   .kind = *kind,
-                  .element_size = it.at("element_size").get<uint64_t>(),
-                  .global_count = it.at("global_count").get<uint64_t>()};
+                  .element_size = IntegerAt<uint64_t>(it, "element_size"),
+                  .global_count = IntegerAt<uint64_t>(it, "global_count")};
       for (const json& s : it.at("slices")) {
-        e.slices.push_back({.rank = s.at("rank").get<int>(),
-                            .offset = s.at("offset").get<uint64_t>(),
-                            .count = s.at("count").get<uint64_t>(),
-                            .file_offset = s.at("file_offset").get<uint64_t>(),
-                            .bytes = s.at("bytes").get<uint64_t>()});
+        e.slices.push_back({.rank = IntegerAt<int>(s, "rank"),
+                            .offset = IntegerAt<uint64_t>(s, "offset"),
+                            .count = IntegerAt<uint64_t>(s, "count"),
+                            .file_offset = IntegerAt<uint64_t>(s, "file_offset"),
+                            .bytes = IntegerAt<uint64_t>(s, "bytes")});
       }
       m.items.push_back(std::move(e));
     }

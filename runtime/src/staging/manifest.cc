@@ -73,51 +73,60 @@ bool DecodeManifestLine(absl::string_view line, std::string* path, ManifestRecor
   return true;
 }
 
-absl::StatusOr<LoadedManifest> LoadManifest(FileSystem& fs, const std::string& path) {
-  LoadedManifest out;
-  absl::StatusOr<std::unique_ptr<File>> file = fs.OpenForRead(path);
-  if (absl::IsNotFound(file.status())) return out;
-  if (!file.ok()) return file.status();
-  // Read in blocks, so that a manifest of millions of files needs no copy of itself in memory.
-  std::string text;  // the unfinished last line of what was read, then one more block
-  uint64_t offset = 0;
-  bool first = true;
-  for (bool eof = false; !eof;) {
-    const size_t kept = text.size();
-    text.resize(kept + kReadBlock);
-    ASSIGN_OR_RETURN(const size_t n, (*file)->PRead(offset, text.data() + kept, kReadBlock));
-    text.resize(kept + n);
-    offset += n;
-    eof = n == 0;
-    size_t start = 0;
-    for (;;) {
-      size_t nl = text.find('\n', start);
-      if (nl == std::string::npos) {
-        if (!eof) break;   // the rest comes with the next block
-        nl = text.size();  // the last line has no newline (a torn write)
-      }
-      const absl::string_view line(text.data() + start, nl - start);
-      start = nl + 1;
-      if (first) {
-        first = false;
-        const json doc = json::parse(line.begin(), line.end(), nullptr, false);
-        if (IsHeader(doc)) {
-          if (doc.value("version", 0) != kManifestVersion) return LoadedManifest{};
-          continue;
-        }
-      }
-      std::string p;
-      ManifestRecord record;
-      if (DecodeManifestLine(line, &p, &record)) {
-        out.records.insert_or_assign(std::move(p), record);
-      } else if (!line.empty()) {
-        ++out.bad_lines;
-      }
-      if (start >= text.size()) break;
-    }
-    text.erase(0, std::min(start, text.size()));
+void ManifestParser::Add(absl::string_view bytes) {
+  if (other_version_) return;
+  pending_.append(bytes.data(), bytes.size());
+  size_t start = 0;
+  for (size_t nl; !other_version_ && (nl = pending_.find('\n', start)) != std::string::npos;
+       start = nl + 1) {
+    Line(absl::string_view(pending_.data() + start, nl - start));
   }
-  return out;
+  pending_.erase(0, start);
+}
+
+LoadedManifest ManifestParser::Finish() && {
+  if (!other_version_ && !pending_.empty()) Line(pending_);  // a torn last line
+  if (other_version_) return LoadedManifest{};
+  return std::move(out_);
+}
+
+void ManifestParser::Line(absl::string_view line) {
+  if (first_) {
+    first_ = false;
+    const json doc = json::parse(line.begin(), line.end(), nullptr, false);
+    if (IsHeader(doc)) {
+      // Not value("version", 0): it throws when "version" is not a number. A version that is
+      // not our integer, damaged or missing, is another version: everything is copied again.
+      const auto version = doc.find("version");
+      if (version == doc.end() || !version->is_number_integer() ||
+          version->get<int64_t>() != kManifestVersion) {
+        other_version_ = true;
+      }
+      return;
+    }
+  }
+  std::string p;
+  ManifestRecord record;
+  if (DecodeManifestLine(line, &p, &record)) {
+    out_.records.insert_or_assign(std::move(p), record);
+  } else if (!line.empty()) {
+    ++out_.bad_lines;
+  }
+}
+
+absl::StatusOr<LoadedManifest> LoadManifest(FileSystem& fs, const std::string& path) {
+  absl::StatusOr<std::unique_ptr<File>> file = fs.OpenForRead(path);
+  if (absl::IsNotFound(file.status())) return LoadedManifest{};
+  if (!file.ok()) return file.status();
+  ManifestParser parser;
+  std::string block(kReadBlock, '\0');
+  for (uint64_t offset = 0; !parser.other_version();) {
+    ASSIGN_OR_RETURN(const size_t n, (*file)->PRead(offset, block.data(), block.size()));
+    if (n == 0) break;
+    parser.Add(absl::string_view(block.data(), n));
+    offset += n;
+  }
+  return std::move(parser).Finish();
 }
 
 absl::StatusOr<std::unique_ptr<ManifestWriter>> ManifestWriter::Open(FileSystem& fs,

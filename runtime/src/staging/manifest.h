@@ -47,6 +47,27 @@ struct LoadedManifest {
   ManifestRecords records;
   uint64_t bad_lines = 0;  // ignored
 };
+// Reads manifest text handed over in pieces of any size (LoadManifest hands over the file's
+// blocks, so that a manifest of millions of files needs no copy of itself in memory); the
+// result does not depend on where the pieces end.
+class ManifestParser {
+ public:
+  // The next bytes of the manifest.
+  void Add(absl::string_view bytes);
+  // True once the header named another version: the rest need not be read, the result is empty.
+  bool other_version() const { return other_version_; }
+  // The end of the manifest (a last line without '\n' is read too): what it holds.
+  LoadedManifest Finish() &&;
+
+ private:
+  void Line(absl::string_view line);
+
+  std::string pending_;  // the unfinished last line
+  bool first_ = true;
+  bool other_version_ = false;
+  LoadedManifest out_;
+};
+
 // Reads the manifest at `path`: empty if there is none, or if it is of another format or
 // version (everything is then copied again).
 absl::StatusOr<LoadedManifest> LoadManifest(FileSystem& fs, const std::string& path);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "runtime/src/staging/manifest.h"
 #include "runtime/src/staging/session.h"
 #include "runtime/src/staging/tree.h"
@@ -318,6 +319,21 @@ TEST(ManifestTest, MissingOrOfAnotherVersionIsEmpty) {
   EXPECT_THAT(m->records, IsEmpty());
 }
 
+// Found by stage_manifest_fuzz: a header whose version was not a number threw out of
+// LoadManifest (nlohmann's value() throws on a type mismatch) and ended the process.
+TEST(ManifestTest, AHeaderWithAVersionThatIsNotAnIntegerIsAnotherVersion) {
+  TestDir dir;
+  PosixFileSystem posix;
+  for (const char* version : {"\"1\"", "1.5", "null", "[1]", "{}", "-1", "18446744073709551617"}) {
+    WriteFile(dir.path() + "/m",
+              absl::StrCat("{\"format\":\"drocc-stage-manifest\",\"version\":", version, "}\n",
+                           EncodeManifestLine("a", {.size = 1})));
+    absl::StatusOr<LoadedManifest> m = LoadManifest(posix, dir.path() + "/m");
+    ASSERT_TRUE(m.ok()) << version << ": " << m.status();
+    EXPECT_THAT(m->records, IsEmpty()) << version;
+  }
+}
+
 TEST(ManifestTest, ALargeManifestLoadsAcrossReadBlocks) {
   TestDir dir;
   PosixFileSystem posix;
@@ -330,6 +346,31 @@ TEST(ManifestTest, ALargeManifestLoadsAcrossReadBlocks) {
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->bad_lines, 0u);
   EXPECT_EQ(m->records, records);
+}
+
+TEST(ManifestTest, ParsingDoesNotDependOnWhereThePiecesEnd) {
+  const std::string text = "{\"format\":\"drocc-stage-manifest\",\"version\":1}\n" +
+                           EncodeManifestLine("a", {.size = 1, .xxh3 = 7}) + "not a record\n" +
+                           EncodeManifestLine("d/b", {.size = 2, .mtime_ns = -5}) +
+                           EncodeManifestLine("a", {.size = 3});
+  const std::string torn = text + "{\"path\":\"c\",\"si";
+  for (const std::string& input : {text, torn}) {
+    ManifestParser whole;
+    whole.Add(input);
+    const LoadedManifest expected = std::move(whole).Finish();
+    EXPECT_EQ(expected.records.size(), 2u);
+    EXPECT_EQ(expected.records.at("a").size, 3u);  // the later line wins
+    EXPECT_EQ(expected.bad_lines, input == torn ? 2u : 1u);
+    for (size_t piece = 1; piece <= 7; ++piece) {
+      ManifestParser parser;
+      for (size_t at = 0; at < input.size(); at += piece) {
+        parser.Add(absl::string_view(input).substr(at, piece));
+      }
+      const LoadedManifest got = std::move(parser).Finish();
+      EXPECT_EQ(got.records, expected.records) << "pieces of " << piece;
+      EXPECT_EQ(got.bad_lines, expected.bad_lines) << "pieces of " << piece;
+    }
+  }
 }
 
 // ---- nodes ---------------------------------------------------------------------------------
