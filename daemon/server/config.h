@@ -36,6 +36,7 @@ struct Config {
     int64_t node_weight_milli = 0;
     int64_t cpu_weight_milli = 0;
     int64_t gpu_weight_milli = 0;
+    bool operator==(const BillingUnit&) const = default;
   };
   std::vector<BillingUnit> billing_units;
   // [slurm]
@@ -53,6 +54,7 @@ struct Config {
   // [log]
   std::string log_level = "info";
   std::string log_file;
+  bool operator==(const Config&) const = default;
 };
 
 // Parses TOML text; `source` names it in errors. Unknown keys and wrong types are errors
