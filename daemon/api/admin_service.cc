@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "daemon/api/request_bounds.h"
 
 namespace drocc::api {
 
@@ -64,9 +65,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::SetDrained(grpc::CallbackServerConte
   store::AuditRecord audit = NewAudit(*caller, rpc, "admission", req, deps_.clock->Now());
   absl::Status s =
       deps_.policy->CheckAdmin(*caller, drained ? "draining admission" : "resuming admission");
-  if (s.ok() && reason.size() > 1024) {
-    s = absl::InvalidArgumentError("the reason is longer than 1024 characters");
-  }
+  if (s.ok()) s = CheckRequestBounds(req);
   if (!s.ok()) {
     AppendAudit(*deps_.store, std::move(audit), s);
     reactor->Finish(ToGrpc(s));
