@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/arguments.h"
 #include "client/cli/commands.h"
+#include "common/retry_after.h"
 
 namespace drocc::cli {
 
@@ -16,8 +17,20 @@ int Fail(absl::string_view message) {
   return 1;
 }
 
-int FailCall(const client::Connection& conn, const grpc::Status& status) {
-  return Fail(conn.Describe(status));
+int FailCall(const client::Connection& conn, const grpc::Status& status,
+             const grpc::ClientContext* ctx) {
+  std::string message = conn.Describe(status);
+  const std::optional<absl::Duration> wait =
+      ctx != nullptr && status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED
+          ? client::RetryAfter(*ctx)
+          : std::nullopt;
+  if (!wait) return Fail(message);
+  // droccd's message says it already; another server's may not.
+  if (!absl::StrContains(message, "retry in")) {
+    absl::StrAppend(&message, "; retry in ", RetryAfterText(*wait));
+  }
+  Fail(message);
+  return kExitRetryLater;
 }
 
 namespace {
@@ -99,7 +112,7 @@ int CallUnary(client::Connection& conn, std::string_view method,
   auto ctx = conn.NewContext(method, kCallTimeout);
   if (!ctx.ok()) return Fail(ctx.status().message());
   grpc::Status st = call(ctx->get());
-  if (!st.ok()) return FailCall(conn, st);
+  if (!st.ok()) return FailCall(conn, st, ctx->get());
   return 0;
 }
 

@@ -70,7 +70,7 @@ int Submit(client::Connection& conn, const client::SubmitFlags& flags) {
   if (!ctx.ok()) return Fail(ctx.status().message());
   v1::SubmitJobResponse resp;
   grpc::Status st = conn.jobs().SubmitJob(ctx->get(), req, &resp);
-  if (!st.ok()) return FailCall(conn, st);
+  if (!st.ok()) return FailCall(conn, st, ctx->get());
   if (resp.job().state() == v1::JOB_STATE_REJECTED) {
     // Stored (drocc jobs shows it) but it will never run: say why and fail.
     return Fail(absl::StrCat("job ", resp.job().id(), " REJECTED: ", resp.job().reason()));

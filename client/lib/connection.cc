@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/retry_after.h"
 #include "daemon/auth/munge.h"
 
 namespace drocc::client {
@@ -22,6 +23,13 @@ absl::StatusOr<ServerAddress> ResolveServerAddress(std::string_view flag, const 
         "server address \"", raw, "\" is neither a socket path (unix:/path) nor host:port"));
   }
   return ServerAddress{false, raw};
+}
+
+std::optional<absl::Duration> RetryAfter(const grpc::ClientContext& ctx) {
+  const auto& md = ctx.GetServerTrailingMetadata();
+  auto it = md.find(kRetryAfterMetadataKey);
+  if (it == md.end()) return std::nullopt;
+  return ParseRetryAfter(std::string_view(it->second.data(), it->second.size()));
 }
 
 Connection::Connection(ServerAddress address)

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "daemon/api/authenticator.h"
 #include "daemon/api/policy.h"
+#include "daemon/api/rate_limiter.h"
 #include "daemon/auth/job_token.h"
 #include "daemon/manager/job_manager.h"
 #include "daemon/store/store.h"
@@ -28,6 +29,7 @@ struct ApiDeps {
   const Policy* policy = nullptr;
   const Clock* clock = nullptr;
   const auth::JobTokens* job_tokens = nullptr;  // null: RuntimeService refuses every call
+  RateLimiter* submit_limiter = nullptr;        // SubmitJob, EstimateJob; null: no limit
   ApiLimits limits;
 };
 

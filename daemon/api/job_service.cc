@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/retry_after.h"
 #include "common/status.h"
 #include "daemon/api/convert.h"
 #include "daemon/api/log_stream.h"
@@ -41,6 +42,20 @@ queue::Job NewJob(const v1::JobSpec& spec, const auth::Caller& caller, absl::Tim
   job.reason = "queued";
   job.submit_time = now;
   return job;
+}
+
+// SubmitJob and EstimateJob share one bucket per user. Over the limit: RESOURCE_EXHAUSTED
+// saying when to retry, in words and in the "retry-after-ms" trailing metadata.
+absl::Status CheckSubmitRate(RateLimiter* limiter, grpc::CallbackServerContext* ctx,
+                             const auth::Caller& caller) {
+  if (limiter == nullptr) return absl::OkStatus();
+  const absl::Duration wait = limiter->Take(caller.uid);
+  if (wait == absl::ZeroDuration()) return absl::OkStatus();
+  ctx->AddTrailingMetadata(kRetryAfterMetadataKey, FormatRetryAfter(wait));
+  spdlog::debug("submit rate limit: refused a call of {} ({})", caller.user, ctx->peer());
+  return absl::ResourceExhaustedError(
+      absl::StrCat("submit rate limit for ", caller.user, ": ", limiter->limit().per_second,
+                   "/s, burst ", limiter->limit().burst, "; retry in ", RetryAfterText(wait)));
 }
 
 }  // namespace
@@ -131,6 +146,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
                                                     v1::SubmitJobResponse* resp) {
   auto caller = deps_.authenticator->Authenticate(*ctx, kSubmit);
   if (!caller.ok()) return Done(ctx, caller.status());
+  if (absl::Status s = CheckSubmitRate(deps_.submit_limiter, ctx, *caller); !s.ok()) {
+    return Done(ctx, s);
+  }
   if (absl::Status s = ValidateSubmit(*req, *caller, deps_.limits); !s.ok()) return Done(ctx, s);
 
   queue::Job job = NewJob(req->spec(), *caller, deps_.clock->Now());
@@ -155,6 +173,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::EstimateJob(grpc::CallbackServerContex
                                                       v1::EstimateJobResponse* resp) {
   auto caller = deps_.authenticator->Authenticate(*ctx, kEstimate);
   if (!caller.ok()) return Done(ctx, caller.status());
+  if (absl::Status s = CheckSubmitRate(deps_.submit_limiter, ctx, *caller); !s.ok()) {
+    return Done(ctx, s);
+  }
   v1::SubmitJobRequest as_submit;
   *as_submit.mutable_spec() = req->spec();
   if (absl::Status s = ValidateSubmit(as_submit, *caller, deps_.limits); !s.ok()) {

@@ -145,12 +145,15 @@ int Run(const Config& cfg) {
   auth::PeerTable peers;
   api::Authenticator authenticator(&peers, auth_options);
   api::Policy policy;
+  api::RateLimiter submit_limiter({.per_second = cfg.submit_rate_per_s, .burst = cfg.submit_burst},
+                                  SystemClock::Get());
   api::ApiDeps deps{.store = store->get(),
                     .manager = &manager,
                     .authenticator = &authenticator,
                     .policy = &policy,
                     .clock = SystemClock::Get(),
                     .job_tokens = &*job_tokens,
+                    .submit_limiter = cfg.submit_rate_per_s > 0 ? &submit_limiter : nullptr,
                     .limits = {.min_uid = cfg.min_uid}};
   api::JobServiceImpl jobs(deps);
   api::ProjectServiceImpl projects(deps);
