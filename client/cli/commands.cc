@@ -17,6 +17,11 @@ int Fail(absl::string_view message) {
   return 1;
 }
 
+int FailUsage(absl::string_view message) {
+  Fail(message);
+  return 2;
+}
+
 int FailCall(const client::Connection& conn, const grpc::Status& status,
              const grpc::ClientContext* ctx) {
   std::string message = conn.Describe(status);

@@ -41,6 +41,9 @@ inline constexpr int kExitRetryLater = 75;
 
 // Prints "drocc: <message>" on stderr; returns the exit code 1.
 int Fail(absl::string_view message);
+// The same for a usage error found before anything was sent (a bad flag, #SBATCH line or
+// script): returns 2, like a bad command line.
+int FailUsage(absl::string_view message);
 // The same for a failed call. With the call's context, a RESOURCE_EXHAUSTED answer that asks
 // to retry later ("retry-after-ms") says when and returns kExitRetryLater.
 int FailCall(const client::Connection& conn, const grpc::Status& status,
