@@ -25,6 +25,7 @@
 #include "daemon/auth/users.h"
 #include "daemon/manager/job_manager.h"
 #include "daemon/server/config.h"
+#include "daemon/server/memory_trimmer.h"
 #include "daemon/server/unix_listener.h"
 #include "daemon/slurm/slurm_backend.h"
 #include "daemon/store/sqlite_store.h"
@@ -160,6 +161,8 @@ int Run(const Config& cfg) {
   api::AdminServiceImpl admin(deps);
   api::RuntimeServiceImpl runtime(deps);
 
+  // gRPC buffers an oversized request whole before refusing it: do not keep that memory.
+  MemoryTrimmer trimmer({});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
