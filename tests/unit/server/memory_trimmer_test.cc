@@ -14,7 +14,7 @@
 namespace drocc::server {
 namespace {
 
-size_t ResidentBytes() {
+[[maybe_unused]] size_t ResidentBytes() {
   size_t pages = 0, resident = 0;
   std::ifstream("/proc/self/statm") >> pages >> resident;
   return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
