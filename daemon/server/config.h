@@ -46,7 +46,7 @@ struct Config {
   uint32_t min_uid = 1000;
   int64_t munge_ttl_s = 300;
   // [limits] per-user rate of SubmitJob and EstimateJob calls (a token bucket); 0: no limit
-  uint32_t submit_rate_per_s = 50;
+  uint32_t submit_rate_per_s = 100;
   uint32_t submit_burst = 1000;
   // [log]
   std::string log_level = "info";

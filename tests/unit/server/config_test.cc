@@ -17,7 +17,7 @@ TEST(ConfigTest, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(c->max_jobs_in_slurm, 64u);
   EXPECT_EQ(c->admin_group, "drocc-admins");
   EXPECT_EQ(c->min_uid, 1000u);
-  EXPECT_EQ(c->submit_rate_per_s, 50u);
+  EXPECT_EQ(c->submit_rate_per_s, 100u);
   EXPECT_EQ(c->submit_burst, 1000u);
 }
 
