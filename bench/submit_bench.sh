@@ -15,7 +15,8 @@ for b in "$DROCC_BIN" "$DROCCD_BIN" "$BUILD/bench/submit_bench"; do
 done
 . "$REPO/tests/e2e/lib.sh"  # a private droccd under $T, users' dirs, cleanup on exit
 install -m 0755 "$BUILD/bench/submit_bench" "$T/bin/submit_bench"
-start_droccd
+# Throughput is what is measured here: no per-user submit rate limit (droccd.example.toml).
+start_droccd "[limits]" "submit_rate_per_s = 0"
 as dana drocc admin drain --reason "submit benchmark" >/dev/null
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r); $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "store: $T/droccd.db on $(df --output=source,fstype "$T" | tail -1)"

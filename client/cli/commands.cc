@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "client/cli/arguments.h"
 #include "client/cli/commands.h"
+#include "common/retry_after.h"
 
 namespace drocc::cli {
 
@@ -21,8 +22,25 @@ int Fail(absl::string_view message) {
   return 1;
 }
 
-int FailCall(const client::Connection& conn, const grpc::Status& status) {
-  return Fail(conn.Describe(status));
+int FailUsage(absl::string_view message) {
+  Fail(message);
+  return 2;
+}
+
+int FailCall(const client::Connection& conn, const grpc::Status& status,
+             const grpc::ClientContext* ctx) {
+  std::string message = conn.Describe(status);
+  const std::optional<absl::Duration> wait =
+      ctx != nullptr && status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED
+          ? client::RetryAfter(*ctx)
+          : std::nullopt;
+  if (!wait) return Fail(message);
+  // droccd's message says it already; another server's may not.
+  if (!absl::StrContains(message, "retry in")) {
+    absl::StrAppend(&message, "; retry in ", RetryAfterText(*wait));
+  }
+  Fail(message);
+  return kExitRetryLater;
 }
 
 namespace {
@@ -131,7 +149,7 @@ int CallUnary(client::Connection& conn, std::string_view method,
     const bool retry = st.error_code() == grpc::StatusCode::UNAVAILABLE &&
                        (repeatable || client::Connection::NeverDelivered(st)) &&
                        absl::Now() + backoff < give_up;
-    if (!retry) return FailCall(conn, st);
+    if (!retry) return FailCall(conn, st, ctx->get());
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(4));
   }

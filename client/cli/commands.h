@@ -36,10 +36,19 @@ void AddAdminQuotaCommands(CLI::App* admin, Runner& run);   // grant, limit
 void AddAdminReportCommands(CLI::App* admin, Runner& run);  // report, audit
 void AddAdminTokenCommands(CLI::App* admin, Runner& run);   // token create, list, revoke
 
+// Exit code of a call refused for now, to be tried again later (sysexits' EX_TEMPFAIL): the
+// submit rate limit. The message says how long to wait.
+inline constexpr int kExitRetryLater = 75;
+
 // Prints "drocc: <message>" on stderr; returns the exit code 1.
 int Fail(absl::string_view message);
-// The same for a failed call.
-int FailCall(const client::Connection& conn, const grpc::Status& status);
+// The same for a usage error found before anything was sent (a bad flag, #SBATCH line or
+// script): returns 2, like a bad command line.
+int FailUsage(absl::string_view message);
+// The same for a failed call. With the call's context, a RESOURCE_EXHAUSTED answer that asks
+// to retry later ("retry-after-ms") says when and returns kExitRetryLater.
+int FailCall(const client::Connection& conn, const grpc::Status& status,
+             const grpc::ClientContext* ctx = nullptr);
 // -o table|json on a listing command.
 void AddFormatOption(CLI::App* cmd, Format& format);
 // -o table|csv|json on a report.

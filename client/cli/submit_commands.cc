@@ -60,7 +60,7 @@ absl::StatusOr<client::JobRequest> Resolve(const client::SubmitFlags& flags) {
 
 int Submit(client::Connection& conn, const client::SubmitFlags& flags) {
   auto request = Resolve(flags);
-  if (!request.ok()) return Fail(request.status().message());
+  if (!request.ok()) return FailUsage(request.status().message());
   v1::SubmitJobRequest req;
   ToProto(*request, req.mutable_spec());
   req.set_idempotency_key(NewIdempotencyKey());
@@ -86,7 +86,7 @@ struct EstimateOptions {
 
 int Estimate(client::Connection& conn, const EstimateOptions& o) {
   auto request = Resolve(o.flags);
-  if (!request.ok()) return Fail(request.status().message());
+  if (!request.ok()) return FailUsage(request.status().message());
   v1::EstimateJobRequest req;
   ToProto(*request, req.mutable_spec());
   v1::EstimateJobResponse resp;

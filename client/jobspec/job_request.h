@@ -24,11 +24,13 @@ struct JobRequest {
   std::string script;             // the script's full text, sent as is
   std::string script_path;        // absolute, lexically normalised
   std::vector<std::string> args;  // what followed SCRIPT on the command line
-  std::string workdir;            // absolute: -D resolved against the client's cwd, else cwd
+  std::string workdir;  // absolute, lexically normal: -D resolved against the cwd, else the cwd
   std::vector<std::string> environment;  // "K=V" to run the job with (after --export)
   std::string export_mode;               // --export exactly as given; "ALL" when not given
-  std::string output;  // -o pattern as given ("" = Slurm's default); "none" becomes /dev/null
-  std::string error;   // -e pattern as given; Slurm expands %j, %x, %u ... on the node
+  // -o pattern, absolute and lexically normalized against `workdir` ("" = Slurm's default);
+  // "none" becomes /dev/null.
+  std::string output;
+  std::string error;  // -e pattern, the same; Slurm expands %j, %x, %u ... on the node
   // --open-mode: kOpenModeAppend or kOpenModeTruncate (open_mode.h); "" = not given, Slurm's
   // default (slurm.conf JobFileAppend) applies.
   std::string open_mode;

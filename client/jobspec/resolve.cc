@@ -205,9 +205,14 @@ absl::Status ResolveAccount(const MergedValues& values, const SubmitContext& ctx
   return absl::OkStatus();
 }
 
-std::string OutputPattern(const std::string& text) {
-  // sbatch turns "none" into /dev/null; every other pattern goes to Slurm as given.
-  return internal::EqualsIgnoreCase(text, "none") ? "/dev/null" : text;
+// sbatch turns "none" into /dev/null. Other patterns become absolute and lexically normal:
+// Slurm reads a relative one against the job's working directory, droccd refuses ".."
+// (-o ../logs/%j.out from /home/ana/run is /home/ana/logs/%j.out). Lexical: a symlinked
+// directory followed by ".." is not resolved as the kernel would.
+std::string OutputPattern(const std::string& text, const fs::path& workdir) {
+  if (text.empty()) return text;
+  if (internal::EqualsIgnoreCase(text, "none")) return "/dev/null";
+  return (workdir / text).lexically_normal().string();
 }
 
 }  // namespace
@@ -327,16 +332,16 @@ absl::StatusOr<JobRequest> ResolveJobRequest(const SubmitFlags& cli, const Submi
   job.name = text_of("job-name");
   if (job.name.empty()) job.name = fs::path(flags.script).filename().string();
   job.args = flags.script_args;
-  job.output = OutputPattern(text_of("output"));
-  job.error = OutputPattern(text_of("error"));
   if (const Value* v = values.Get("open-mode")) {
     ASSIGN_OR_RETURN(job.open_mode, At(*v, ParseOpenMode(v->text, v->label)));
   }
 
-  job.workdir = ctx.cwd;
+  job.workdir = fs::path(ctx.cwd).lexically_normal().string();
   if (const Value* v = values.Get("chdir"))
     job.workdir = (cwd / v->text).lexically_normal().string();
   if (job.workdir.size() > 1 && job.workdir.back() == '/') job.workdir.pop_back();
+  job.output = OutputPattern(text_of("output"), job.workdir);
+  job.error = OutputPattern(text_of("error"), job.workdir);
 
   RETURN_IF_ERROR(ResolveCounts(values, job));
   RETURN_IF_ERROR(ResolveGpusAndGres(values, job));

@@ -21,6 +21,8 @@ constexpr std::string_view kAdmission = "drocc decides admission and order itsel
 constexpr std::string_view kRequeue =
     "drocc decides about requeueing (after preemption or a checkpointed time-limit stop); "
     "remove it";
+constexpr std::string_view kSubmittingUser =
+    "drocc always runs jobs as the submitting user; remove it";
 constexpr std::string_view kSbatchOnly = "it only makes sense for sbatch itself; remove it";
 
 // sbatch 22.05's options (sbatch(1)), and drocc's --project. Sorted by long name.
@@ -70,7 +72,7 @@ constexpr SbatchOption kOptions[] = {
     {'B', "extra-node-info", true, U::kUnsupported, nullptr, "", kCpuLayout},
     {'\0', "get-user-env", false, U::kUnsupported, nullptr, "",
      "set up the environment in the script instead"},
-    {'\0', "gid", true, U::kUnsupported, nullptr, "", "jobs run as the submitting user"},
+    {'\0', "gid", true, U::kUnsupported, nullptr, "", kSubmittingUser},
     {'\0', "gpu-bind", true, U::kUnsupported, nullptr, "",
      "set GPU binding on srun inside the script instead"},
     {'\0', "gpu-freq", true, U::kUnsupported, nullptr, "", kRemove},
@@ -155,7 +157,7 @@ constexpr SbatchOption kOptions[] = {
     {'\0', "time-min", true, U::kUnsupported, nullptr, "",
      "give a single limit with -t/--time instead"},
     {'\0', "tmp", true, U::kUnsupported, nullptr, "", kRemove},
-    {'\0', "uid", true, U::kUnsupported, nullptr, "", "jobs run as the submitting user"},
+    {'\0', "uid", true, U::kUnsupported, nullptr, "", kSubmittingUser},
     {'\0', "usage", false, U::kUnsupported, nullptr, "", kSbatchOnly},
     {'\0', "use-min-nodes", false, U::kUnsupported, nullptr, "", kRemove},
     {'v', "verbose", false, U::kUnsupported, nullptr, "", kSbatchOnly},

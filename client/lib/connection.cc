@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/retry_after.h"
 #include "common/status.h"
 #include "daemon/auth/munge.h"
 
@@ -35,6 +36,13 @@ absl::StatusOr<ServerAddress> ResolveServerAddress(std::string_view flag, const 
                      "\" is neither a socket path (unix:/path), host:port nor https://host:port"));
   }
   return ServerAddress{false, std::move(target), tls};
+}
+
+std::optional<absl::Duration> RetryAfter(const grpc::ClientContext& ctx) {
+  const auto& md = ctx.GetServerTrailingMetadata();
+  auto it = md.find(kRetryAfterMetadataKey);
+  if (it == md.end()) return std::nullopt;
+  return ParseRetryAfter(std::string_view(it->second.data(), it->second.size()));
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <grpcpp/client_context.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,10 @@ absl::StatusOr<TlsOptions> LoadTlsOptions(std::string_view token_file_flag);
 // `flag` wins when not empty, then `env` (the value of $DROCC_SERVER, may be null), then the
 // default. INVALID_ARGUMENT for an address that is neither a path nor host:port.
 absl::StatusOr<ServerAddress> ResolveServerAddress(std::string_view flag, const char* env);
+
+// The wait the server asked for in the "retry-after-ms" trailing metadata of a finished call
+// (common/retry_after.h), if any.
+std::optional<absl::Duration> RetryAfter(const grpc::ClientContext& ctx);
 
 class Connection {
  public:

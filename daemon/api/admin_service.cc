@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "daemon/api/request_bounds.h"
 
 namespace drocc::api {
 
@@ -64,9 +65,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::SetDrained(grpc::CallbackServerConte
   store::AuditRecord audit = NewAudit(*caller, rpc, "admission", req, deps_.clock->Now());
   absl::Status s =
       deps_.policy->CheckAdmin(*caller, drained ? "draining admission" : "resuming admission");
-  if (s.ok() && reason.size() > 1024) {
-    s = absl::InvalidArgumentError("the reason is longer than 1024 characters");
-  }
+  if (s.ok()) s = CheckRequestBounds(req);
   if (!s.ok()) {
     AppendAudit(*deps_.store, std::move(audit), s);
     reactor->Finish(ToGrpc(s));
@@ -121,7 +120,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::Backup(grpc::CallbackServerContext* 
   }
   store::AuditRecord audit =
       NewAudit(*caller, "Backup", req->path().substr(0, 4096), *req, deps_.clock->Now());
-  if (absl::Status s = deps_.policy->CheckAdmin(*caller, "Backup"); !s.ok()) {
+  absl::Status s = deps_.policy->CheckAdmin(*caller, "Backup");
+  if (s.ok()) s = CheckRequestBounds(*req);
+  if (!s.ok()) {
     AppendAudit(*deps_.store, std::move(audit), s);
     reactor->Finish(ToGrpc(s));
     return reactor;

@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "daemon/api/authenticator.h"
 #include "daemon/api/policy.h"
+#include "daemon/api/rate_limiter.h"
 #include "daemon/api/service_tokens.h"
 #include "daemon/auth/job_token.h"
 #include "daemon/manager/job_manager.h"
@@ -30,6 +31,7 @@ struct ApiDeps {
   const Clock* clock = nullptr;
   const auth::JobTokens* job_tokens = nullptr;     // null: RuntimeService refuses every call
   ServiceTokenRegistry* service_tokens = nullptr;  // null: no service tokens
+  RateLimiter* submit_limiter = nullptr;           // SubmitJob, EstimateJob; null: no limit
   ApiLimits limits;
 };
 

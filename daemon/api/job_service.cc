@@ -4,8 +4,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/retry_after.h"
+#include "common/status.h"
 #include "daemon/api/convert.h"
 #include "daemon/api/log_stream.h"
+#include "daemon/api/request_bounds.h"
+#include "daemon/api/user_path.h"
 #include "daemon/auth/users.h"
 #include "daemon/slurm/filename_pattern.h"
 
@@ -38,6 +42,20 @@ queue::Job NewJob(const v1::JobSpec& spec, const auth::Caller& caller, absl::Tim
   job.reason = "queued";
   job.submit_time = now;
   return job;
+}
+
+// SubmitJob and EstimateJob share one bucket per user. Over the limit: RESOURCE_EXHAUSTED
+// saying when to retry, in words and in the "retry-after-ms" trailing metadata.
+absl::Status CheckSubmitRate(RateLimiter* limiter, grpc::CallbackServerContext* ctx,
+                             const auth::Caller& caller) {
+  if (limiter == nullptr) return absl::OkStatus();
+  const absl::Duration wait = limiter->Take(caller.uid);
+  if (wait == absl::ZeroDuration()) return absl::OkStatus();
+  ctx->AddTrailingMetadata(kRetryAfterMetadataKey, FormatRetryAfter(wait));
+  spdlog::debug("submit rate limit: refused a call of {} ({})", caller.user, ctx->peer());
+  return absl::ResourceExhaustedError(
+      absl::StrCat("submit rate limit for ", caller.user, ": ", limiter->limit().per_second,
+                   "/s, burst ", limiter->limit().burst, "; retry in ", RetryAfterText(wait)));
 }
 
 }  // namespace
@@ -89,7 +107,6 @@ absl::Status ValidateSubmit(const v1::SubmitJobRequest& req, const auth::Caller&
     return Invalid(absl::StrCat("the environment is ", env_bytes, " bytes; the limit is ",
                                 limits.max_environment_bytes, " (use --export to send less)"));
   }
-  if (s.name().size() > 256) return Invalid("the job name is longer than 256 characters");
   if (s.max_nodes() != 0 && s.max_nodes() < s.nodes()) {
     return Invalid("the maximum node count is below the minimum");
   }
@@ -101,15 +118,27 @@ absl::Status ValidateSubmit(const v1::SubmitJobRequest& req, const auth::Caller&
                                 queue::kOpenModeTruncate,
                                 "\", or leave it empty for Slurm's default"));
   }
-  if (req.idempotency_key().size() > 128) {
-    return Invalid("the idempotency key is longer than 128 characters");
-  }
-  for (const std::string* p : {&s.output(), &s.error(), &s.workdir()}) {
-    if (p->find('\0') != std::string::npos || p->find('\n') != std::string::npos) {
-      return Invalid("paths may not contain NUL or newline characters");
+  RETURN_IF_ERROR(CheckUserPath("spec.workdir", s.workdir()));
+  RETURN_IF_ERROR(CheckUserPath("spec.script_path", s.script_path()));
+  for (const auto& [field, pattern] :
+       {std::pair{"spec.output", &s.output()}, std::pair{"spec.error", &s.error()}}) {
+    RETURN_IF_ERROR(CheckUserPath(field, *pattern));
+    // Expansion (%x is the job name; backslashes are dropped) can put a ".." into the path
+    // Slurm opens.
+    if (pattern->find_first_of("%\\") == std::string::npos) continue;
+    const std::string expanded = slurm::ExpandOutputPattern(*pattern, {.slurm_job_id = 1,
+                                                                       .job_name = s.name(),
+                                                                       .user = caller.user,
+                                                                       .node = "node",
+                                                                       .workdir = s.workdir()});
+    if (HasDotDot(expanded)) {
+      return Invalid(absl::StrCat(
+          field, " \"", absl::CHexEscape(pattern->substr(0, 120)),
+          "\" has a \"..\" component once Slurm expands it (%x is the job name): rename the job "
+          "or write the path without %x or backslashes"));
     }
   }
-  return absl::OkStatus();
+  return CheckRequestBounds(req);
 }
 
 grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext* ctx,
@@ -117,6 +146,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
                                                     v1::SubmitJobResponse* resp) {
   auto caller = deps_.authenticator->Authenticate(*ctx, kSubmit);
   if (!caller.ok()) return Done(ctx, caller.status());
+  if (absl::Status s = CheckSubmitRate(deps_.submit_limiter, ctx, *caller); !s.ok()) {
+    return Done(ctx, s);
+  }
   if (absl::Status s = ValidateSubmit(*req, *caller, deps_.limits); !s.ok()) return Done(ctx, s);
   absl::StatusOr<std::string> project = deps_.policy->ScopedProject(*caller, req->spec().project());
   if (!project.ok()) return Done(ctx, project.status());
@@ -144,6 +176,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::EstimateJob(grpc::CallbackServerContex
                                                       v1::EstimateJobResponse* resp) {
   auto caller = deps_.authenticator->Authenticate(*ctx, kEstimate);
   if (!caller.ok()) return Done(ctx, caller.status());
+  if (absl::Status s = CheckSubmitRate(deps_.submit_limiter, ctx, *caller); !s.ok()) {
+    return Done(ctx, s);
+  }
   v1::SubmitJobRequest as_submit;
   *as_submit.mutable_spec() = req->spec();
   if (absl::Status s = ValidateSubmit(as_submit, *caller, deps_.limits); !s.ok()) {
@@ -198,6 +233,7 @@ grpc::ServerUnaryReactor* JobServiceImpl::ListJobs(grpc::CallbackServerContext* 
                                                    v1::ListJobsResponse* resp) {
   auto caller = deps_.authenticator->Authenticate(*ctx, kList);
   if (!caller.ok()) return Done(ctx, caller.status());
+  if (absl::Status s = CheckRequestBounds(*req); !s.ok()) return Done(ctx, s);
   store::JobFilter filter;
   if (!req->user().empty()) {
     auto user = auth::LookupUserByName(req->user());

@@ -4,6 +4,7 @@
 #include "common/status.h"
 #include "daemon/api/convert.h"
 #include "daemon/api/quota_convert.h"
+#include "daemon/api/request_bounds.h"
 
 namespace drocc::api {
 namespace {
@@ -85,12 +86,16 @@ grpc::ServerUnaryReactor* ProjectServiceImpl::ListMyProjects(grpc::CallbackServe
 }
 
 grpc::ServerUnaryReactor* ProjectServiceImpl::ReadProjects(grpc::CallbackServerContext* ctx,
-                                                           const char* method, std::string project,
-                                                           bool per_user, ProjectsReader read) {
+                                                           const char* method,
+                                                           const google::protobuf::Message& req,
+                                                           std::string project, bool per_user,
+                                                           ProjectsReader read) {
   auto* reactor = ctx->DefaultReactor();
   auto caller = deps_.authenticator->Authenticate(*ctx, method);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpc(caller.status()));
+  absl::Status s = caller.status();
+  if (s.ok()) s = CheckRequestBounds(req);
+  if (!s.ok()) {
+    reactor->Finish(ToGrpc(s));
     return reactor;
   }
   deps_.manager->ReadQuota([this, reactor, caller = *caller, project = std::move(project), per_user,
@@ -105,7 +110,7 @@ grpc::ServerUnaryReactor* ProjectServiceImpl::GetBalance(grpc::CallbackServerCon
                                                          const v1::GetBalanceRequest* req,
                                                          v1::GetBalanceResponse* resp) {
   return ReadProjects(
-      ctx, "/drocc.v1.ProjectService/GetBalance", req->project(), false,
+      ctx, "/drocc.v1.ProjectService/GetBalance", *req, req->project(), false,
       [resp](const QuotaBook& book, absl::Time now, const std::vector<std::string>& projects) {
         for (const std::string& p : projects) {
           AddBalances(book, p, now, resp->mutable_balances());
@@ -118,7 +123,7 @@ grpc::ServerUnaryReactor* ProjectServiceImpl::ListGrants(grpc::CallbackServerCon
                                                          const v1::ListProjectGrantsRequest* req,
                                                          v1::ListProjectGrantsResponse* resp) {
   return ReadProjects(
-      ctx, "/drocc.v1.ProjectService/ListGrants", req->project(), false,
+      ctx, "/drocc.v1.ProjectService/ListGrants", *req, req->project(), false,
       [req, resp](const QuotaBook& book, absl::Time now, const std::vector<std::string>& projects) {
         for (const std::string& p : projects) {
           for (const quota::GrantStatus& g : book.ledger().Grants(p, now)) {
@@ -153,7 +158,8 @@ grpc::ServerUnaryReactor* ProjectServiceImpl::GetUsage(grpc::CallbackServerConte
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
-  return ReadProjects(ctx, "/drocc.v1.ProjectService/GetUsage", req->project(), req->per_user(),
+  return ReadProjects(ctx, "/drocc.v1.ProjectService/GetUsage", *req, req->project(),
+                      req->per_user(),
                       [this, resp, query](const QuotaBook&, absl::Time,
                                           const std::vector<std::string>& projects) mutable {
                         if (projects.empty()) return absl::OkStatus();

@@ -33,8 +33,10 @@ class ProjectServiceImpl final : public v1::ProjectService::CallbackService {
   // covers and the caller may see (Policy::CheckProjectView); answers with its status.
   using ProjectsReader = std::function<absl::Status(const manager::QuotaBook&, absl::Time now,
                                                     const std::vector<std::string>& projects)>;
+  // `req` is checked against the request bounds (request_bounds.h) first.
   grpc::ServerUnaryReactor* ReadProjects(grpc::CallbackServerContext* ctx, const char* method,
-                                         std::string project, bool per_user, ProjectsReader read);
+                                         const google::protobuf::Message& req, std::string project,
+                                         bool per_user, ProjectsReader read);
 
   ApiDeps deps_;
 };

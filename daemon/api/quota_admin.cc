@@ -6,6 +6,7 @@
 #include "daemon/api/admin_service.h"
 #include "daemon/api/convert.h"
 #include "daemon/api/quota_convert.h"
+#include "daemon/api/request_bounds.h"
 #include "daemon/auth/users.h"
 
 namespace drocc::api {
@@ -64,6 +65,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::Change(grpc::CallbackServerContext* 
   }
   store::AuditRecord audit = NewAudit(*caller, rpc, std::move(target), req, deps_.clock->Now());
   absl::Status s = deps_.policy->CheckAdmin(*caller, absl::StrCat(rpc));
+  if (s.ok()) s = CheckRequestBounds(req);
   absl::StatusOr<QuotaRequest> request = s.ok() ? build() : s;
   if (!request.ok()) {
     AppendAudit(*deps_.store, std::move(audit), request.status());
@@ -171,6 +173,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListProjects(grpc::CallbackServerCon
                                                          const v1::ListProjectsRequest* req,
                                                          v1::ListProjectsResponse* resp) {
   return AdminRead(ctx, "ListProjects", [req, resp](const manager::QuotaBook& book, absl::Time) {
+    RETURN_IF_ERROR(CheckRequestBounds(*req));  // after AdminRead's admin check
     for (const auto& [name, p] : book.projects()) {
       if (req->account().empty() || p.account == req->account()) ToProto(p, resp->add_projects());
     }
@@ -220,6 +223,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListMembers(grpc::CallbackServerCont
                                                         const v1::ListMembersRequest* req,
                                                         v1::ListMembersResponse* resp) {
   return AdminRead(ctx, "ListMembers", [req, resp](const manager::QuotaBook& book, absl::Time) {
+    RETURN_IF_ERROR(CheckRequestBounds(*req));  // after AdminRead's admin check
     if (!req->project().empty() && !book.projects().contains(req->project())) {
       return absl::NotFoundError(absl::StrCat("project \"", req->project(), "\" does not exist"));
     }
@@ -277,6 +281,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListGrants(grpc::CallbackServerConte
                                                        const v1::ListGrantsRequest* req,
                                                        v1::ListGrantsResponse* resp) {
   return AdminRead(ctx, "ListGrants", [req, resp](const manager::QuotaBook& book, absl::Time now) {
+    RETURN_IF_ERROR(CheckRequestBounds(*req));  // after AdminRead's admin check
     if (!req->project().empty() && !book.projects().contains(req->project())) {
       return absl::NotFoundError(absl::StrCat("project \"", req->project(), "\" does not exist"));
     }
@@ -341,6 +346,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListLimits(grpc::CallbackServerConte
                                                        const v1::ListLimitsRequest* req,
                                                        v1::ListLimitsResponse* resp) {
   return AdminRead(ctx, "ListLimits", [req, resp](const manager::QuotaBook& book, absl::Time) {
+    RETURN_IF_ERROR(CheckRequestBounds(*req));  // after AdminRead's admin check
     for (const auto& [key, l] : book.limits()) {
       if (req->project().empty() || l.project == req->project()) ToProto(l, resp->add_limits());
     }
@@ -377,6 +383,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::UsageReport(grpc::CallbackServerCont
   return AdminRead(
       ctx, "UsageReport",
       [this, req, resp, query](const manager::QuotaBook& book, absl::Time now) mutable {
+        RETURN_IF_ERROR(CheckRequestBounds(*req));
         if (!req->account().empty() && !book.accounts().contains(req->account())) {
           return absl::NotFoundError(
               absl::StrCat("account \"", req->account(), "\" does not exist"));
@@ -422,6 +429,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListAuditEvents(grpc::CallbackServer
   auto caller = deps_.authenticator->Authenticate(*ctx, absl::StrCat(kPrefix, "ListAuditEvents"));
   absl::Status s = caller.status();
   if (s.ok()) s = deps_.policy->CheckAdmin(*caller, "reading the audit log");
+  if (s.ok()) s = CheckRequestBounds(*req);
   store::AuditFilter filter;
   if (s.ok()) {
     filter.from = FromProtoTime(req->range().from(), absl::InfinitePast());

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "daemon/api/convert.h"
+#include "daemon/api/request_bounds.h"
 
 namespace drocc::api {
 namespace {
@@ -15,8 +16,6 @@ namespace {
 constexpr char kReportCheckpoint[] = "/drocc.v1.RuntimeService/ReportCheckpoint";
 constexpr char kReportProgress[] = "/drocc.v1.RuntimeService/ReportProgress";
 constexpr char kRequestRequeue[] = "/drocc.v1.RuntimeService/RequestRequeue";
-constexpr size_t kMaxPathBytes = 4096;
-constexpr size_t kMaxReasonBytes = 1024;
 
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& s) {
   auto* reactor = ctx->DefaultReactor();
@@ -102,6 +101,7 @@ grpc::ServerUnaryReactor* RuntimeServiceImpl::ReportCheckpoint(
                                                              kMaxPathBytes,
                                                              " bytes without control characters")));
   }
+  if (absl::Status s = CheckRequestBounds(*req); !s.ok()) return Done(ctx, s);
   queue::CheckpointRecord record{.step = c.step(),
                                  .bytes = c.bytes(),
                                  .duration = absl::Seconds(c.seconds()),
@@ -135,6 +135,7 @@ grpc::ServerUnaryReactor* RuntimeServiceImpl::ReportProgress(grpc::CallbackServe
                          "bytes_done (", req->bytes_done(), ") exceeds bytes_total (",
                          req->bytes_total(), "); send bytes_total 0 when the total is unknown")));
   }
+  if (absl::Status s = CheckRequestBounds(*req); !s.ok()) return Done(ctx, s);
   queue::ProgressRecord record{.phase = req->phase(),
                                .step = std::max<int64_t>(req->step(), -1),
                                .bytes_done = req->bytes_done(),
@@ -153,11 +154,12 @@ grpc::ServerUnaryReactor* RuntimeServiceImpl::RequestRequeue(grpc::CallbackServe
   absl::StatusOr<queue::Job> job = AuthorizeJob(*ctx, req->job_id(), kRequestRequeue);
   if (!job.ok()) return Done(ctx, job.status());
   const std::string reason(absl::StripAsciiWhitespace(req->reason()));
-  if (reason.size() > kMaxReasonBytes || !Printable(reason)) {
+  if (reason.size() > kMaxTextBytes || !Printable(reason)) {
     return Done(ctx,
-                absl::InvalidArgumentError(absl::StrCat("reason must be at most ", kMaxReasonBytes,
+                absl::InvalidArgumentError(absl::StrCat("reason must be at most ", kMaxTextBytes,
                                                         " bytes without control characters")));
   }
+  if (absl::Status s = CheckRequestBounds(*req); !s.ok()) return Done(ctx, s);
   std::string why = req->checkpoint_step() >= 0
                         ? absl::StrCat("checkpoint at step ", req->checkpoint_step())
                         : std::string("no checkpoint");

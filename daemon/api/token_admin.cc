@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/api/admin_service.h"
 #include "daemon/api/convert.h"
+#include "daemon/api/request_bounds.h"
 #include "daemon/auth/service_token.h"
 #include "daemon/auth/users.h"
 
@@ -81,6 +82,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::CreateToken(grpc::CallbackServerCont
   const absl::Time now = deps_.clock->Now();
   store::AuditRecord audit = NewAudit(*caller, "CreateToken", "token", *req, now);
   absl::Status s = deps_.policy->CheckAdmin(*caller, "creating service tokens");
+  if (s.ok()) s = CheckRequestBounds(*req);
   if (s.ok() && deps_.service_tokens == nullptr) {
     s = absl::FailedPreconditionError("this droccd keeps no service tokens");
   }
@@ -148,6 +150,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::RevokeToken(grpc::CallbackServerCont
   store::AuditRecord audit = NewAudit(
       *caller, "RevokeToken", absl::StrCat("token ", id.substr(0, 64)), *req, deps_.clock->Now());
   absl::Status s = deps_.policy->CheckAdmin(*caller, "revoking service tokens");
+  if (s.ok()) s = CheckRequestBounds(*req);
   if (s.ok() && deps_.service_tokens == nullptr) {
     s = absl::FailedPreconditionError("this droccd keeps no service tokens");
   }

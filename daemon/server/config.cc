@@ -122,8 +122,8 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
                                                    ":", e.source().begin.column, ": ",
                                                    std::string(e.description())));
   }
-  static const std::set<std::string> kTables = {"server", "store", "admission", "quota",
-                                                "slurm",  "auth",  "tls",       "log"};
+  static const std::set<std::string> kTables = {"server", "store", "admission", "quota", "slurm",
+                                                "auth",   "tls",   "limits",    "log"};
   for (const auto& [k, v] : root) {
     if (kTables.count(std::string(k.str())) == 0 || !v.is_table()) {
       return prefix(absl::InvalidArgumentError(absl::StrCat(
@@ -191,6 +191,11 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
   DROCC_TRY(auth.Int("min_uid", 0, 1'000'000'000, c.min_uid));
   DROCC_TRY(auth.Int("munge_ttl_s", 1, 86400, c.munge_ttl_s));
   DROCC_TRY(auth.Unknown());
+
+  Table limits(root["limits"].as_table(), "limits");
+  DROCC_TRY(limits.Int("submit_rate_per_s", 0, 1'000'000, c.submit_rate_per_s));
+  DROCC_TRY(limits.Int("submit_burst", 1, 1'000'000, c.submit_burst));
+  DROCC_TRY(limits.Unknown());
 
   Table tls(root["tls"].as_table(), "tls");
   DROCC_TRY(tls.String("listen", c.tls_listen));

@@ -46,6 +46,9 @@ struct Config {
   std::string admin_group = "drocc-admins";
   uint32_t min_uid = 1000;
   int64_t munge_ttl_s = 300;
+  // [limits] per-user rate of SubmitJob and EstimateJob calls (a token bucket); 0: no limit
+  uint32_t submit_rate_per_s = 100;
+  uint32_t submit_burst = 1000;
   // [tls]: remote access with service tokens (docs/security.md).
   std::string tls_listen;     // e.g. "0.0.0.0:7443"; empty: no TLS listener
   std::string tls_cert;       // PEM: the server's certificate chain

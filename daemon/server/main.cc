@@ -28,6 +28,7 @@
 #include "daemon/auth/users.h"
 #include "daemon/manager/job_manager.h"
 #include "daemon/server/config.h"
+#include "daemon/server/memory_trimmer.h"
 #include "daemon/server/unix_listener.h"
 #include "daemon/slurm/slurm_backend.h"
 #include "daemon/store/sqlite_store.h"
@@ -174,6 +175,8 @@ int Run(const Config& cfg) {
   if (!service_tokens.ok()) return Fail(service_tokens.status());
   auth::PeerTable peers;
   api::Policy policy;
+  api::RateLimiter submit_limiter({.per_second = cfg.submit_rate_per_s, .burst = cfg.submit_burst},
+                                  SystemClock::Get());
   api::Authenticator authenticator(&peers, &policy, service_tokens->get(), auth_options);
   api::ApiDeps deps{.store = store->get(),
                     .manager = &manager,
@@ -182,12 +185,15 @@ int Run(const Config& cfg) {
                     .clock = SystemClock::Get(),
                     .job_tokens = &*job_tokens,
                     .service_tokens = service_tokens->get(),
+                    .submit_limiter = cfg.submit_rate_per_s > 0 ? &submit_limiter : nullptr,
                     .limits = {.min_uid = cfg.min_uid}};
   api::JobServiceImpl jobs(deps);
   api::ProjectServiceImpl projects(deps);
   api::AdminServiceImpl admin(deps);
   api::RuntimeServiceImpl runtime(deps);
 
+  // gRPC buffers an oversized request whole before refusing it: do not keep that memory.
+  MemoryTrimmer trimmer({});
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -53,6 +53,8 @@ std::string ToToml(const Config& c) {
                           {"cert", c.tls_cert},
                           {"key", c.tls_key},
                           {"client_ca", c.tls_client_ca}}},
+      {"limits", toml::table{{"submit_rate_per_s", int64_t{c.submit_rate_per_s}},
+                             {"submit_burst", int64_t{c.submit_burst}}}},
       {"log", toml::table{{"level", c.log_level}, {"file", c.log_file}}},
   };
   if (!units.empty()) root["quota"].as_table()->insert("billing_units", units);

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "daemon/api/job_service.h"
+#include "daemon/api/user_path.h"
 
 namespace drocc::api {
 namespace {
@@ -75,6 +77,84 @@ TEST(ValidateSubmitTest, RefusesMalformedRequests) {
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.what << ": " << s;
     EXPECT_FALSE(s.message().empty()) << c.what;
   }
+}
+
+TEST(ValidateSubmitTest, RefusesDotDotInEveryPath) {
+  struct Case {
+    const char* field;
+    std::function<void(v1::JobSpec&)> set;
+  };
+  std::vector<Case> cases = {
+      {"spec.workdir", [](auto& s) { s.set_workdir("/home/alice/../bob"); }},
+      {"spec.workdir", [](auto& s) { s.set_workdir("/home/alice/.."); }},
+      {"spec.output", [](auto& s) { s.set_output("../bob/x.out"); }},
+      {"spec.output", [](auto& s) { s.set_output("/home/alice/logs/../../bob/x.out"); }},
+      {"spec.error", [](auto& s) { s.set_error("/tmp/../etc/x"); }},
+      {"spec.script_path", [](auto& s) { s.set_script_path("/home/alice/../bob/job.sh"); }},
+  };
+  for (const Case& c : cases) {
+    v1::SubmitJobRequest req = Good();
+    c.set(*req.mutable_spec());
+    absl::Status s = ValidateSubmit(req, kAlice, {});
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_TRUE(absl::StartsWith(s.message(), c.field)) << s;
+    EXPECT_NE(s.message().find("has a \"..\" component; give the path without \"..\""),
+              std::string::npos)
+        << s;
+  }
+}
+
+TEST(ValidateSubmitTest, RefusesDotDotThatOnlyExpansionMakes) {
+  v1::SubmitJobRequest req = Good();
+  req.mutable_spec()->set_name("../../etc");
+  req.mutable_spec()->set_output("%x/x.out");
+  absl::Status s = ValidateSubmit(req, kAlice, {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "spec.output \"%x/x.out\" has a \"..\" component once Slurm expands it (%x is the "
+            "job name): rename the job or write the path without %x or backslashes");
+  // Slurm drops single backslashes from a pattern that has one: ".\." becomes "..".
+  req = Good();
+  req.mutable_spec()->set_error("/home/alice/.\\./x");
+  EXPECT_EQ(ValidateSubmit(req, kAlice, {}).code(), absl::StatusCode::kInvalidArgument);
+  // The same name with a pattern that does not use it is fine.
+  req = Good();
+  req.mutable_spec()->set_name("../../etc");
+  req.mutable_spec()->set_output("/home/alice/%j.out");
+  EXPECT_TRUE(ValidateSubmit(req, kAlice, {}).ok());
+}
+
+TEST(ValidateSubmitTest, AcceptsDotsThatAreNotComponents) {
+  v1::SubmitJobRequest req = Good();
+  req.mutable_spec()->set_workdir("/home/alice/..hidden/v1..2");
+  req.mutable_spec()->set_output("x..out");  // relative: Slurm puts it in the workdir
+  req.mutable_spec()->set_error("/home/alice/./err");
+  req.mutable_spec()->set_name("a..b");
+  EXPECT_TRUE(ValidateSubmit(req, kAlice, {}).ok()) << ValidateSubmit(req, kAlice, {});
+}
+
+TEST(ValidateSubmitTest, BoundsNameTheField) {
+  v1::SubmitJobRequest req = Good();
+  req.mutable_spec()->set_name(std::string(257, 'n'));
+  EXPECT_EQ(ValidateSubmit(req, kAlice, {}).message(),
+            "spec.name is 257 bytes; the limit is 256: shorten it");
+  req = Good();
+  req.mutable_spec()->set_partition(std::string(1000, 'p'));
+  EXPECT_EQ(ValidateSubmit(req, kAlice, {}).message(),
+            "spec.partition is 1000 bytes; the limit is 256: shorten it");
+}
+
+TEST(UserPathTest, DotDotComponents) {
+  for (const char* p : {"..", "../x", "a/..", "a/../b", "/..", "//..//"}) {
+    EXPECT_TRUE(HasDotDot(p)) << p;
+  }
+  for (const char* p : {"", "/", ".", "./x", "...", "a..", "..a", "a/.../b", "/a/b.."}) {
+    EXPECT_FALSE(HasDotDot(p)) << p;
+  }
+  EXPECT_EQ(CheckUserPath("spec.workdir", std::string("/a\0b", 4)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckUserPath("spec.output", "a\nb").message(),
+            "spec.output \"a\\nb\" contains a NUL or newline character; paths may not");
 }
 
 }  // namespace

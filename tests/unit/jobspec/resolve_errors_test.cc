@@ -72,6 +72,26 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{
             "no_script", {}, {}, "missing SCRIPT: usage: drocc submit [OPTIONS] SCRIPT [ARGS...]"},
+        BadCase{"cli_uid",
+                {},
+                {"--uid=0", "job.sh"},
+                "sbatch option --uid is not supported by drocc: drocc always runs jobs as the "
+                "submitting user; remove it"},
+        BadCase{"cli_uid_separate_value",
+                {},
+                {"--uid", "1002", "job.sh"},
+                "sbatch option --uid is not supported by drocc: drocc always runs jobs as the "
+                "submitting user; remove it"},
+        BadCase{"script_uid",
+                {"#SBATCH --uid=bob"},
+                {"job.sh"},
+                "in script line 2: sbatch option --uid is not supported by drocc: drocc always "
+                "runs jobs as the submitting user; remove it"},
+        BadCase{"script_gid",
+                {"#SBATCH -N 1", "#SBATCH --gid 0"},
+                {"job.sh"},
+                "in script line 3: sbatch option --gid is not supported by drocc: drocc always "
+                "runs jobs as the submitting user; remove it"},
         BadCase{"no_script_after_flags",
                 {},
                 {"-N", "2"},

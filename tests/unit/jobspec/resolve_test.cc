@@ -75,8 +75,8 @@ TEST_F(ResolveTest, DirectivesFillTheRequest) {
   EXPECT_EQ(job->mem_mb, 64u * 1024);
   EXPECT_EQ(job->time_limit_s, 36 * 3600);
   EXPECT_EQ(job->partition, "gpu");
-  EXPECT_EQ(job->output, "logs/%x-%j.out");
-  EXPECT_EQ(job->error, "logs/%x-%j.err");
+  EXPECT_EQ(job->output, "/scratch/ana/logs/%x-%j.out");  // relative to -D, as Slurm reads it
+  EXPECT_EQ(job->error, "/scratch/ana/logs/%x-%j.err");
   EXPECT_EQ(job->open_mode, "append");
   EXPECT_EQ(job->workdir, "/scratch/ana");
   EXPECT_EQ(job->signal.signal, SIGUSR1);
@@ -191,13 +191,13 @@ INSTANTIATE_TEST_SUITE_P(
         OverrideCase{"output",
                      "#SBATCH -o a.out",
                      {"-o", "b-%j.out"},
-                     "a.out",
-                     "b-%j.out",
+                     std::string(testing::kCwd) + "/a.out",
+                     std::string(testing::kCwd) + "/b-%j.out",
                      [](const JobRequest& j) { return j.output; }},
         OverrideCase{"error",
                      "#SBATCH -e a.err",
                      {"--error=none"},
-                     "a.err",
+                     std::string(testing::kCwd) + "/a.err",
                      "/dev/null",
                      [](const JobRequest& j) { return j.error; }},
         OverrideCase{"open_mode",
@@ -321,6 +321,18 @@ TEST_F(ResolveTest, WorkdirForms) {
   EXPECT_EQ(Submit({"-D", "..", "job.sh"})->workdir, "/home/ana");
   EXPECT_EQ(Submit({"-D", "out/", "job.sh"})->workdir, "/home/ana/run/out");
   EXPECT_EQ(Submit({"--chdir=/tmp/x/../y", "job.sh"})->workdir, "/tmp/y");
+}
+
+TEST_F(ResolveTest, OutputPathsBecomeAbsoluteAndLexicallyNormal) {
+  JobScript({"echo"});
+  EXPECT_EQ(Submit({"-o", "../logs/x.out", "job.sh"})->output, "/home/ana/logs/x.out");
+  EXPECT_EQ(Submit({"-e", "./a/../b/%x-%j.err", "job.sh"})->error, "/home/ana/run/b/%x-%j.err");
+  EXPECT_EQ(Submit({"-D", "/scratch/x", "-o", "../y/%j.out", "job.sh"})->output,
+            "/scratch/y/%j.out");
+  EXPECT_EQ(Submit({"-o", "/a/b/../../../c.out", "job.sh"})->output, "/c.out");
+  EXPECT_EQ(Submit({"-o", "/abs/%u/%j.out", "job.sh"})->output, "/abs/%u/%j.out");
+  JobScript({"#SBATCH -o ../../out.txt"});
+  EXPECT_EQ(Submit({"job.sh"})->output, "/home/out.txt");
 }
 
 TEST_F(ResolveTest, OutputNoneMeansDevNull) {

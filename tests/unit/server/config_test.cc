@@ -17,6 +17,8 @@ TEST(ConfigTest, EmptyTextGivesTheDefaults) {
   EXPECT_EQ(c->max_jobs_in_slurm, 64u);
   EXPECT_EQ(c->admin_group, "drocc-admins");
   EXPECT_EQ(c->min_uid, 1000u);
+  EXPECT_EQ(c->submit_rate_per_s, 100u);
+  EXPECT_EQ(c->submit_burst, 1000u);
 }
 
 TEST(ConfigTest, TheDocumentedExampleParsesToTheDefaults) {
@@ -35,6 +37,18 @@ TEST(ConfigTest, TheDocumentedExampleParsesToTheDefaults) {
   EXPECT_EQ(c->poll_interval_ms, defaults.poll_interval_ms);
   EXPECT_EQ(c->munge_ttl_s, defaults.munge_ttl_s);
   EXPECT_EQ(c->log_level, defaults.log_level);
+  EXPECT_EQ(c->submit_rate_per_s, defaults.submit_rate_per_s);
+  EXPECT_EQ(c->submit_burst, defaults.submit_burst);
+}
+
+TEST(ConfigTest, SubmitRateLimitIsReadAndZeroTurnsItOff) {
+  auto c = ParseConfig("[limits]\nsubmit_rate_per_s = 5\nsubmit_burst = 20\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->submit_rate_per_s, 5u);
+  EXPECT_EQ(c->submit_burst, 20u);
+  c = ParseConfig("[limits]\nsubmit_rate_per_s = 0\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->submit_rate_per_s, 0u);
 }
 
 TEST(ConfigTest, ValuesAreRead) {
@@ -85,7 +99,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"[server]\nsocket_mode = \"0999\"\n", "octal mode"},
                       BadCase{"[log]\nlevel = \"loud\"\n", "log.level"},
                       BadCase{"[server]\nsocket = \"\"\n", "would not listen"},
-                      BadCase{"[server\n", "t.toml:1"}));
+                      BadCase{"[server\n", "t.toml:1"},
+                      BadCase{"[limits]\nsubmit_burst = 0\n",
+                              "limits.submit_burst = 0 is out of range"},
+                      BadCase{"[limits]\nsubmit_rate_per_s = 2.5\n", "must be an integer"},
+                      BadCase{"[limits]\nsubmit_rate = 5\n", "unknown key limits.submit_rate"}));
 
 TEST(ConfigTest, MissingFileIsNotFound) {
   auto c = LoadConfig("/nonexistent/droccd.toml");
