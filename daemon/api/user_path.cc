@@ -2,7 +2,6 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 
 namespace drocc::api {
 namespace {
@@ -15,13 +14,6 @@ std::string Shown(absl::string_view path) {
 }
 
 }  // namespace
-
-bool HasDotDot(absl::string_view path) {
-  for (absl::string_view part : absl::StrSplit(path, '/')) {
-    if (part == "..") return true;
-  }
-  return false;
-}
 
 absl::Status CheckUserPath(absl::string_view field, absl::string_view path) {
   if (path.find('\0') != absl::string_view::npos || path.find('\n') != absl::string_view::npos) {

@@ -5,14 +5,13 @@
 // filesystem (Slurm opens the files as the job's user), so the rule is lexical; clients send
 // absolute, lexically normalized paths (`drocc submit` turns relative ones into those).
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/path_rule.h"
 
 namespace drocc::api {
 
-// True when `path` has a ".." component ("..", "../x", "a/../b", "a/..").
-bool HasDotDot(absl::string_view path);
+using ::drocc::HasDotDot;
 
 // OK, or INVALID_ARGUMENT naming `field` and saying what to do. `field` is the request's
 // field ("spec.workdir").

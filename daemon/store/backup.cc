@@ -11,7 +11,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "common/path_rule.h"
 #include "common/status.h"
 #include "daemon/store/sqlite_connection.h"
 #include "daemon/store/sqlite_store.h"
@@ -28,11 +28,9 @@ absl::Status CheckDestination(const std::string& dest) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the backup path \"", dest, "\" is not absolute; name a file on droccd's host"));
   }
-  for (absl::string_view part : absl::StrSplit(dest, '/')) {
-    if (part == "..") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("the backup path \"", dest, "\" contains \"..\"; write it without"));
-    }
+  if (HasDotDot(dest)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the backup path \"", dest, "\" contains \"..\"; write it without"));
   }
   std::error_code ec;
   if (std::filesystem::symlink_status(dest, ec).type() != std::filesystem::file_type::not_found) {
