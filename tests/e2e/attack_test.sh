@@ -118,15 +118,16 @@ rss() { awk '/^VmRSS:/{print $2}' "/proc/$DROCCD_PID/status"; }
 rss_before=$(rss)
 attack_client HundredMegabyteRequestIsResourceExhausted
 # gRPC buffers the whole request before refusing it; droccd gives the memory back within
-# seconds (daemon/server/memory_trimmer.h).
+# seconds (daemon/server/memory_trimmer.h). Kept: less than the request's size (gRPC's own
+# caches may grow a little; the bound says the 100 MB are not held).
 hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$DROCCD_PID/status")
 for _ in $(seq 1 30); do
   rss_after=$(rss)
-  ((rss_after < rss_before + 32 * 1024)) && break
+  ((rss_after < rss_before + 64 * 1024)) && break
   sleep 0.5
 done
 log "droccd VmRSS around the 100 MB request: $((rss_before / 1024)) MB -> $((rss_after / 1024)) MB (peak $((hwm / 1024)) MB)"
-((rss_after < rss_before + 32 * 1024)) || fail "droccd kept $(((rss_after - rss_before) / 1024)) MB after a 100 MB request"
+((rss_after < rss_before + 64 * 1024)) || fail "droccd kept $(((rss_after - rss_before) / 1024)) MB after a 100 MB request"
 assert_eq "$(jobs_in_store)" "$before" "jobs in the store after the 100 MB request"
 
 # --- 10,000 submits in a burst (admission drained: nothing reaches Slurm) ---
