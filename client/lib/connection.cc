@@ -8,12 +8,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/read_file.h"
 #include "common/retry_after.h"
 #include "common/status.h"
 #include "daemon/auth/munge.h"
@@ -46,17 +45,6 @@ std::optional<absl::Duration> RetryAfter(const grpc::ClientContext& ctx) {
 }
 
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read ", what, " ", path, ": ", std::strerror(errno)));
-  }
-  return text.str();
-}
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -94,18 +82,18 @@ absl::StatusOr<TlsOptions> LoadTlsOptions(std::string_view token_file_flag) {
                      " is readable by others; make it private first: chmod 600 ", path));
   }
   TlsOptions o;
-  ASSIGN_OR_RETURN(o.token, ReadFile(path, "the token file"));
+  ASSIGN_OR_RETURN(o.token, ReadWholeFile(path, "the token file"));
   o.token = std::string(absl::StripAsciiWhitespace(o.token));
   if (!o.token.starts_with("drocc_") || o.token.find_first_of(" \t\r\n") != std::string::npos) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the token file ", path, " does not hold a drocc service token (one line, drocc_...)"));
   }
   if (std::string ca = Env(kCaCertEnv); !ca.empty()) {
-    ASSIGN_OR_RETURN(o.root_certs_pem, ReadFile(ca, "the CA certificate ($DROCC_CA_CERT)"));
+    ASSIGN_OR_RETURN(o.root_certs_pem, ReadWholeFile(ca, "the CA certificate ($DROCC_CA_CERT)"));
   }
   if (std::string cert = Env(kClientCertEnv); !cert.empty()) {
-    ASSIGN_OR_RETURN(o.client_cert_pem, ReadFile(cert, "the client certificate"));
-    ASSIGN_OR_RETURN(o.client_key_pem, ReadFile(Env(kClientKeyEnv), "the client key"));
+    ASSIGN_OR_RETURN(o.client_cert_pem, ReadWholeFile(cert, "the client certificate"));
+    ASSIGN_OR_RETURN(o.client_key_pem, ReadWholeFile(Env(kClientKeyEnv), "the client key"));
   }
   return o;
 }

@@ -1,7 +1,6 @@
 #include "daemon/api/policy.h"
 
-#include <algorithm>
-
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
 namespace drocc::api {
@@ -67,17 +66,21 @@ const std::vector<MethodRule>& Policy::Rules() {
 }
 
 absl::Status Policy::CheckMethod(const auth::Caller& caller, std::string_view method) const {
-  const std::vector<MethodRule>& rules = Rules();
-  auto rule = std::find_if(rules.begin(), rules.end(),
-                           [&](const MethodRule& r) { return r.method == method; });
-  if (rule == rules.end()) {
+  // Every call asks: a hash lookup, built once from Rules().
+  static const auto* const kByMethod = [] {
+    auto* m = new absl::flat_hash_map<std::string_view, uint8_t>();
+    for (const MethodRule& r : Rules()) m->emplace(r.method, r.callers);
+    return m;
+  }();
+  auto rule = kByMethod->find(method);
+  if (rule == kByMethod->end()) {
     return absl::PermissionDeniedError(absl::StrCat(
         std::string(method), " has no authorization rule in this droccd; it is refused"));
   }
   uint8_t kind = kUsers;
   if (caller.via == auth::Via::kServiceToken) kind = kServiceTokens;
   if (caller.via == auth::Via::kJobToken) kind = kJobTokens;
-  if ((rule->callers & kind) != 0) return absl::OkStatus();
+  if ((rule->second & kind) != 0) return absl::OkStatus();
   switch (caller.via) {
     case auth::Via::kJobToken:
       return absl::PermissionDeniedError(

@@ -107,4 +107,11 @@ absl::Status CheckRequestBounds(const google::protobuf::Message& request) {
   return Walker().Message(request, "");
 }
 
+bool IsOneLine(absl::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 }  // namespace drocc::api

@@ -40,4 +40,7 @@ FieldBound BoundOf(const google::protobuf::FieldDescriptor& field);
 //   "spec.labels has 65 entries; the limit is 64: send fewer"
 absl::Status CheckRequestBounds(const google::protobuf::Message& request);
 
+// True when `s` has no control characters (newline, tab, escape, DEL ...): one line of text.
+bool IsOneLine(absl::string_view s);
+
 }  // namespace drocc::api

@@ -23,13 +23,6 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Sta
   return reactor;
 }
 
-bool Printable(absl::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
-  }
-  return true;
-}
-
 // A phase names a column of `drocc show` and a key in its JSON: short, printable, no spaces.
 absl::Status CheckPhase(absl::string_view phase) {
   if (phase.empty()) {
@@ -96,7 +89,7 @@ grpc::ServerUnaryReactor* RuntimeServiceImpl::ReportCheckpoint(
     return Done(ctx, absl::InvalidArgumentError(absl::StrCat("checkpoint.seconds ", c.seconds(),
                                                              " is not a duration in seconds")));
   }
-  if (c.path().size() > kMaxPathBytes || !Printable(c.path())) {
+  if (c.path().size() > kMaxPathBytes || !IsOneLine(c.path())) {
     return Done(ctx, absl::InvalidArgumentError(absl::StrCat("checkpoint.path must be at most ",
                                                              kMaxPathBytes,
                                                              " bytes without control characters")));
@@ -125,7 +118,7 @@ grpc::ServerUnaryReactor* RuntimeServiceImpl::ReportProgress(grpc::CallbackServe
                          absl::StrCat("message is ", req->message().size(), " bytes; at most ",
                                       kMaxProgressMessageBytes, " are allowed: shorten it")));
   }
-  if (!Printable(req->message())) {
+  if (!IsOneLine(req->message())) {
     return Done(ctx, absl::InvalidArgumentError(
                          "message must be one line without control characters (newline, tab, "
                          "escape ...)"));
@@ -154,7 +147,7 @@ grpc::ServerUnaryReactor* RuntimeServiceImpl::RequestRequeue(grpc::CallbackServe
   absl::StatusOr<queue::Job> job = AuthorizeJob(*ctx, req->job_id(), kRequestRequeue);
   if (!job.ok()) return Done(ctx, job.status());
   const std::string reason(absl::StripAsciiWhitespace(req->reason()));
-  if (reason.size() > kMaxTextBytes || !Printable(reason)) {
+  if (reason.size() > kMaxTextBytes || !IsOneLine(reason)) {
     return Done(ctx,
                 absl::InvalidArgumentError(absl::StrCat("reason must be at most ", kMaxTextBytes,
                                                         " bytes without control characters")));

@@ -38,13 +38,19 @@ absl::StatusOr<std::unique_ptr<ServiceTokenRegistry>> ServiceTokenRegistry::Load
   return r;
 }
 
-absl::Status ServiceTokenRegistry::Refuse(const store::ServiceTokenRecord& record,
-                                          std::string_view rpc, const std::string& peer,
-                                          std::string why) {
+void ServiceTokenRegistry::AuditRefused(const store::ServiceTokenRecord& record,
+                                        std::string_view rpc, const std::string& peer,
+                                        const std::string& why) {
   store::AuditRecord a = UseAudit(record, rpc, peer, clock_->Now());
   a.ok = false;
   absl::StrAppend(&a.details, " -> ", why);
   store_->AppendAudit(std::move(a), LogWriteError);
+}
+
+absl::Status ServiceTokenRegistry::Refuse(const store::ServiceTokenRecord& record,
+                                          std::string_view rpc, const std::string& peer,
+                                          std::string why) {
+  AuditRefused(record, rpc, peer, why);
   spdlog::warn("refused service token {} of {} from {}: {}", record.id, record.user, peer, why);
   return absl::UnauthenticatedError(absl::StrCat("service token ", record.id, ": ", why));
 }
@@ -81,16 +87,10 @@ void ServiceTokenRegistry::RecordUse(const std::string& id, std::string_view rpc
   std::lock_guard lock(mu_);
   auto it = tokens_.find(id);
   if (it == tokens_.end()) return;
+  if (!outcome.ok()) return AuditRefused(it->second, rpc, peer, outcome.ToString());
   const absl::Time now = clock_->Now();
-  store::AuditRecord a = UseAudit(it->second, rpc, peer, now);
-  if (!outcome.ok()) {
-    a.ok = false;
-    absl::StrAppend(&a.details, " -> ", outcome.ToString());
-    store_->AppendAudit(std::move(a), LogWriteError);
-    return;
-  }
   it->second.last_used_time = now;
-  store_->PutServiceToken(it->second, std::move(a), LogWriteError);
+  store_->PutServiceToken(it->second, UseAudit(it->second, rpc, peer, now), LogWriteError);
 }
 
 void ServiceTokenRegistry::Create(store::ServiceTokenRecord spec, store::AuditRecord audit,

@@ -52,7 +52,11 @@ class ServiceTokenRegistry {
 
  private:
   ServiceTokenRegistry(store::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
-  // Writes `audit` about `record`'s refused use; the message says why, without the secret.
+  // Audits a refused use of `record` (why, never the secret).
+  void AuditRefused(const store::ServiceTokenRecord& record, std::string_view rpc,
+                    const std::string& peer, const std::string& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // AuditRefused, logged, and the UNAUTHENTICATED answer saying why.
   absl::Status Refuse(const store::ServiceTokenRecord& record, std::string_view rpc,
                       const std::string& peer, std::string why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

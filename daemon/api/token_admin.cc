@@ -13,7 +13,6 @@ namespace {
 constexpr char kPrefix[] = "/drocc.v1.AdminService/";
 // A token lives at most this long: a leaked one cannot serve for ever.
 constexpr absl::Duration kMaxTokenLifetime = absl::Hours(24 * 366);
-constexpr size_t kMaxDescription = 256;
 
 void ToProto(const store::ServiceTokenRecord& t, v1::ServiceToken* out) {
   out->set_id(t.id);
@@ -24,13 +23,6 @@ void ToProto(const store::ServiceTokenRecord& t, v1::ServiceToken* out) {
   SetTime(t.create_time, out->mutable_create_time());
   SetTime(t.expire_time, out->mutable_expire_time());
   SetTime(t.last_used_time, out->mutable_last_used_time());
-}
-
-bool Printable(absl::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
-  }
-  return true;
 }
 
 // The record a CreateToken request asks for (uid resolved), or INVALID_ARGUMENT.
@@ -55,9 +47,8 @@ absl::StatusOr<store::ServiceTokenRecord> TokenSpec(const v1::ServiceToken& t, a
     return absl::InvalidArgumentError(
         "the expiry must be in the future and at most 366 days away: e.g. --expires 90d");
   }
-  if (t.description().size() > kMaxDescription || !Printable(t.description())) {
-    return absl::InvalidArgumentError(absl::StrCat("the description must be one line of at most ",
-                                                   kMaxDescription, " characters"));
+  if (!IsOneLine(t.description())) {  // its length is CheckRequestBounds'
+    return absl::InvalidArgumentError("the description must be one line of text");
   }
   store::ServiceTokenRecord r;
   r.user = user->name;

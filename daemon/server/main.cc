@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "common/logging.h"
+#include "common/read_file.h"
 #include "common/status.h"
 #include "daemon/api/admin_service.h"
 #include "daemon/api/job_service.h"
@@ -109,14 +110,12 @@ absl::StatusOr<auth::JobTokens> LoadJobTokens(store::Store& store) {
 }
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  std::stringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || text.str().empty()) {
+  ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path, what));
+  if (text.empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot read ", what, " \"", path, "\" (a PEM file readable by droccd)"));
+        absl::StrCat(what, " \"", path, "\" is empty; it must be a PEM file"));
   }
-  return text.str();
+  return text;
 }
 
 // The TLS listener's credentials: cert and key, and a client CA to verify clients against.

@@ -269,6 +269,8 @@ int RunRole(const std::string& role, const Fixture& f) {
   std::map<std::string, const google::protobuf::MethodDescriptor*> methods;
   for (const auto* m : AllMethods()) methods[ShortName(m)] = m;
 
+  Caller caller = CallerFor(role, f);  // one channel for every row
+  grpc::GenericStub stub(caller.channel);
   int failures = 0;
   std::set<std::string> covered;
   for (const Row& row : kTable) {
@@ -285,8 +287,6 @@ int RunRole(const std::string& role, const Fixture& f) {
       continue;
     }
     const StatusCode want = Codes().at(expect[column]);
-    Caller caller = CallerFor(role, f);
-    grpc::GenericStub stub(caller.channel);
     const auto* m = methods.at(row.method);
     RawCall call(stub, absl::StrCat("/", m->service()->full_name(), "/", m->name()),
                  Request(m, row, role, f), caller.metadata);
