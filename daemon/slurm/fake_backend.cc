@@ -38,6 +38,7 @@ absl::StatusOr<uint64_t> FakeBackend::Submit(const queue::Job& job) {
   BackendJob b;
   b.slurm_job_id = next_id_++;
   b.drocc_id = job.id;
+  b.instance = instance_;
   b.uid = job.uid;
   b.state = JobState::kAdmitted;
   b.reason = "Priority";
@@ -52,8 +53,22 @@ absl::StatusOr<std::vector<BackendJob>> FakeBackend::ListJobs() {
   if (unavailable_) return Unavailable();
   std::vector<BackendJob> out;
   out.reserve(jobs_.size());
-  for (const auto& [id, job] : jobs_) out.push_back(job);
+  for (const auto& [id, job] : jobs_) {
+    if (job.instance.empty() || job.instance == instance_) out.push_back(job);
+  }
   return out;
+}
+
+void FakeBackend::SetInstance(std::string instance) {
+  std::lock_guard<std::mutex> lock(mu_);
+  instance_ = std::move(instance);
+}
+
+uint64_t FakeBackend::Inject(BackendJob job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  job.slurm_job_id = next_id_++;
+  jobs_[job.slurm_job_id] = job;
+  return job.slurm_job_id;
 }
 
 absl::Status FakeBackend::Cancel(uint64_t slurm_job_id) {

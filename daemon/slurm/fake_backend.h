@@ -52,6 +52,12 @@ class FakeBackend final : public SchedulerBackend {
   absl::Status Requeue(uint64_t slurm_id) override;
   // The next Submit fails with `status` (once) and records nothing.
   void FailNextSubmit(absl::Status status);
+  // The instance Submit writes into each job's tag (SlurmBackendOptions::instance); ListJobs
+  // leaves out jobs tagged with another instance, as SlurmBackend does. Default: none.
+  void SetInstance(std::string instance);
+  // A job someone else put in Slurm (another droccd, or this one before a crash): recorded as
+  // given, with the next Slurm id, which is returned. Not in submitted().
+  uint64_t Inject(BackendJob job);
   // While true every SchedulerBackend call fails with UNAVAILABLE, as if slurmctld were
   // down; nothing changes.
   void SetUnavailable(bool unavailable);
@@ -83,6 +89,7 @@ class FakeBackend final : public SchedulerBackend {
   std::vector<uint64_t> cancel_requests_;         // GUARDED_BY(mu_)
   std::optional<absl::Status> fail_next_submit_;  // GUARDED_BY(mu_)
   bool unavailable_ = false;                      // GUARDED_BY(mu_)
+  std::string instance_;                          // GUARDED_BY(mu_)
   size_t submit_calls_ = 0;                       // GUARDED_BY(mu_)
   size_t list_calls_ = 0;                         // GUARDED_BY(mu_)
   size_t cancel_calls_ = 0;                       // GUARDED_BY(mu_)

@@ -87,12 +87,13 @@ std::optional<uint32_t> GpusInGres(std::string_view gres) {
 }
 
 std::optional<BackendJob> ToBackendJob(const SlurmJobRecord& r) {
-  std::optional<queue::JobId> drocc_id = ParseDroccComment(r.comment);
-  if (!drocc_id) return std::nullopt;
+  std::optional<DroccTag> tag = ParseDroccComment(r.comment);
+  if (!tag) return std::nullopt;
 
   BackendJob b;
   b.slurm_job_id = r.job_id;
-  b.drocc_id = *drocc_id;
+  b.drocc_id = tag->id;
+  b.instance = std::move(tag->instance);
   b.uid = r.user_id;
   b.nodes = r.nodes;
   bool ended = true;

@@ -22,6 +22,9 @@ namespace drocc::slurm {
 struct BackendJob {
   uint64_t slurm_job_id = 0;
   queue::JobId drocc_id = 0;  // from the job's comment
+  // The droccd instance (job database) that submitted it, from the comment; empty for a
+  // job submitted before comments carried one.
+  std::string instance;
   uint32_t uid = 0;
   // ADMITTED while it waits in Slurm, RUNNING, or an end state (COMPLETED, FAILED,
   // CANCELLED, TIMEOUT); REQUEUED when Slurm requeued it (it waits to run again; never
@@ -41,29 +44,45 @@ struct BackendJob {
   uint32_t alloc_gpus = 0;
 };
 
-// The Slurm comment that marks a job as drocc's: "drocc:<id>".
-std::string DroccComment(queue::JobId id);
-// The drocc id in such a comment, or nullopt. Strict: exactly "drocc:" followed by the
-// canonical decimal form of a non-zero JobId (digits only, no leading zero, no overflow, no
-// sign, spaces or trailing text), so a user's own comment that mentions drocc is not ours.
-std::optional<queue::JobId> ParseDroccComment(std::string_view comment);
+// Which droccd a Slurm job belongs to. Each job database has an instance id, made once
+// (lower-case hex, at most kMaxInstanceSize characters): every droccd numbers its jobs from 1,
+// so on a Slurm cluster shared by several droccd (a test and a production one, or a database
+// restored elsewhere) the id alone would not say whose job it is.
+struct DroccTag {
+  queue::JobId id = 0;
+  std::string instance;  // empty: an untagged comment ("drocc:<id>", before instance ids)
+  bool operator==(const DroccTag&) const = default;
+};
+inline constexpr size_t kMaxInstanceSize = 32;
+bool IsValidInstance(std::string_view instance);
+
+// The Slurm comment that marks a job as drocc's: "drocc:<id>@<instance>", or "drocc:<id>"
+// without an instance.
+std::string DroccComment(queue::JobId id, std::string_view instance = {});
+// The tag in such a comment, or nullopt. Strict: exactly "drocc:" followed by the canonical
+// decimal form of a non-zero JobId (digits only, no leading zero, no overflow, no sign,
+// spaces or trailing text), then optionally "@" and a valid instance, so a user's own
+// comment that mentions drocc is not ours.
+std::optional<DroccTag> ParseDroccComment(std::string_view comment);
 
 class SchedulerBackend {
  public:
   virtual ~SchedulerBackend() = default;
 
-  // Hands the job to the resource manager as job.uid/job.gid, with DroccComment(job.id).
+  // Hands the job to the resource manager as job.uid/job.gid, with DroccComment(job.id,
+  // this backend's instance).
   // Returns the resource manager's job id. UNAVAILABLE when it cannot be reached (retry
   // later; with Slurm each such call blocks for about MessageTimeout, so back off rather
   // than retry every job); INVALID_ARGUMENT / FAILED_PRECONDITION when it refuses the job
   // (do not retry). Slurm may have created a record before refusing (see ListJobs).
   virtual absl::StatusOr<uint64_t> Submit(const queue::Job& job) = 0;
 
-  // Every job it knows that carries a drocc comment. A job that ended long ago may be gone
-  // (Slurm purges ended jobs after MinJobAge). Several records may carry the same drocc id:
-  // an earlier submission of the job, or a job Slurm refused at submission but recorded
-  // anyway (FAILED, reason BadConstraints, an id Submit never returned). Match a record to
-  // a drocc job by slurm_job_id, not by drocc_id alone.
+  // Every job it knows that carries a drocc comment of this backend's instance, or an
+  // untagged one (instance empty); other instances' jobs are left out. A job that ended long ago
+  // may be gone (Slurm purges ended jobs after MinJobAge). Several records may carry the same drocc
+  // id: an earlier submission of the job, or a job Slurm refused at submission but recorded anyway
+  // (FAILED, reason BadConstraints, an id Submit never returned). Match a record to a drocc job by
+  // slurm_job_id, not by drocc_id alone.
   virtual absl::StatusOr<std::vector<BackendJob>> ListJobs() = 0;
 
   // Asks the resource manager to cancel the job. OK if it already ended.

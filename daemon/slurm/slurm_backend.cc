@@ -108,13 +108,20 @@ absl::StatusOr<std::unique_ptr<SlurmBackend>> SlurmBackend::Create(
     }
   }
   std::string host = options.submit_host.empty() ? ShortHostName() : options.submit_host;
-  return std::unique_ptr<SlurmBackend>(new SlurmBackend(std::move(host)));
+  if (!options.instance.empty() && !IsValidInstance(options.instance)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", options.instance,
+                                                   "\" is not a droccd instance id (lower-case "
+                                                   "hex, at most ",
+                                                   kMaxInstanceSize, " characters)"));
+  }
+  return std::unique_ptr<SlurmBackend>(new SlurmBackend(std::move(host), options.instance));
 }
 
-SlurmBackend::SlurmBackend(std::string submit_host) : submit_host_(std::move(submit_host)) {}
+SlurmBackend::SlurmBackend(std::string submit_host, std::string instance)
+    : submit_host_(std::move(submit_host)), instance_(std::move(instance)) {}
 
 absl::StatusOr<uint64_t> SlurmBackend::Submit(const queue::Job& job) {
-  ASSIGN_OR_RETURN(const SubmitRequest r, BuildSubmitRequest(job, submit_host_));
+  ASSIGN_OR_RETURN(const SubmitRequest r, BuildSubmitRequest(job, submit_host_, instance_));
 
   job_desc_msg_t d;
   slurm_init_job_desc_msg(&d);
@@ -194,7 +201,9 @@ absl::StatusOr<std::vector<BackendJob>> SlurmBackend::ListJobs() {
   for (uint32_t i = 0; msg != nullptr && i < msg->record_count; ++i) {
     const slurm_job_info_t& j = msg->job_array[i];
     if (j.comment == nullptr) continue;
-    if (std::optional<BackendJob> b = ToBackendJob(ToRecord(j))) out.push_back(std::move(*b));
+    std::optional<BackendJob> b = ToBackendJob(ToRecord(j));
+    if (!b || (!b->instance.empty() && b->instance != instance_)) continue;  // not ours
+    out.push_back(std::move(*b));
   }
   return out;
 }

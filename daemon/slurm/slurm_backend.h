@@ -25,6 +25,9 @@ struct SlurmBackendOptions {
   // The host jobs are submitted from (Slurm's alloc_node, SLURM_SUBMIT_HOST); empty: this
   // machine's short host name.
   std::string submit_host;
+  // The job database's instance id (scheduler_backend.h, DroccTag): written into each job's
+  // comment; jobs of other instances are not listed. Empty: untagged comments.
+  std::string instance;
 };
 
 class SlurmBackend final : public SchedulerBackend {
@@ -36,7 +39,8 @@ class SlurmBackend final : public SchedulerBackend {
 
   // One slurm_submit_batch_job() with the fields sbatch would set (see submit_request.h).
   absl::StatusOr<uint64_t> Submit(const queue::Job& job) override;
-  // One slurm_load_jobs(SHOW_ALL); jobs without a drocc comment are skipped.
+  // One slurm_load_jobs(SHOW_ALL); jobs without a drocc comment, or with another instance's,
+  // are skipped.
   absl::StatusOr<std::vector<BackendJob>> ListJobs() override;
   // slurm_kill_job(SIGKILL): the job ends CANCELLED. OK when Slurm says the job already
   // completed or does not exist (purged).
@@ -46,9 +50,10 @@ class SlurmBackend final : public SchedulerBackend {
   const std::string& submit_host() const { return submit_host_; }
 
  private:
-  explicit SlurmBackend(std::string submit_host);
+  SlurmBackend(std::string submit_host, std::string instance);
 
   const std::string submit_host_;
+  const std::string instance_;
   std::mutex mu_;  // serializes libslurm calls (its errno is read right after each)
 };
 

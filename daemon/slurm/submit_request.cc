@@ -178,7 +178,8 @@ absl::Status CheckRange(const queue::Job& job, absl::string_view what, uint64_t 
 }  // namespace
 
 absl::StatusOr<SubmitRequest> BuildSubmitRequest(const queue::Job& job,
-                                                 std::string_view submit_host_sv) {
+                                                 std::string_view submit_host_sv,
+                                                 std::string_view instance) {
   // Debian's abseil has its own string_view class: convert at the boundary.
   const absl::string_view submit_host(submit_host_sv.data(), submit_host_sv.size());
   const queue::JobSpec& spec = job.spec;
@@ -226,7 +227,7 @@ absl::StatusOr<SubmitRequest> BuildSubmitRequest(const queue::Job& job,
   ASSIGN_OR_RETURN(r.environment, BuildEnvironment(job, r.name, r.open_mode, submit_host));
   r.user_id = job.uid;
   r.group_id = job.gid;
-  r.comment = DroccComment(job.id);
+  r.comment = DroccComment(job.id, instance);
   r.std_out = spec.output.empty() ? std::string(kDefaultOutputPattern) : spec.output;
   r.std_err = spec.error;
   r.partition = spec.partition;

@@ -33,7 +33,7 @@ struct SubmitRequest {
   std::string name;
   uint32_t user_id = 0;
   uint32_t group_id = 0;
-  std::string comment;  // DroccComment(job.id)
+  std::string comment;  // DroccComment(job.id, instance)
   std::string std_out;  // always set: the user's -o or kDefaultOutputPattern
   std::string std_err;  // empty: into std_out
   OpenMode open_mode = OpenMode::kSlurmDefault;
@@ -82,7 +82,9 @@ struct SubmitRequest {
 // job's name, as sbatch sets it (slurmstepd expands %x from it: without it, "(null)").
 // SLURM_SUBMIT_DIR (the work dir), SLURM_SUBMIT_HOST and SLURM_UMASK (0022), which sbatch
 // takes from its own process, are added unless the captured environment has them.
+// `instance` tags the comment (DroccComment).
 absl::StatusOr<SubmitRequest> BuildSubmitRequest(const queue::Job& job,
-                                                 std::string_view submit_host);
+                                                 std::string_view submit_host,
+                                                 std::string_view instance = {});
 
 }  // namespace drocc::slurm

@@ -156,9 +156,10 @@ wait_state() {
 slurm_record() { scontrol show job -o "$1"; }
 
 # slurm_jobs_of ID: how many Slurm jobs carry drocc id ID and run in this test's directories
-# (every test's droccd numbers its jobs from 1, so the comment alone is not unique here).
+# (every test's droccd numbers its jobs from 1; the comment's instance tag, drocc:ID@INSTANCE,
+# tells droccd's apart, and the work directory tells this test's apart).
 slurm_jobs_of() {
-  scontrol show job -o | grep -F "Comment=drocc:$1 " | grep -cF "WorkDir=$T/" || true
+  scontrol show job -o | grep -E "Comment=drocc:$1(@[0-9a-f]+)? " | grep -cF "WorkDir=$T/" || true
 }
 
 assert_eq() { [[ $1 == "$2" ]] || fail "${3:-value}: expected '$2', got '$1'"; }

@@ -34,6 +34,15 @@ TEST(JobRecordTest, SkipsJobsThatAreNotDroccs) {
   }
 }
 
+TEST(JobRecordTest, TheInstanceComesFromTheComment) {
+  SlurmJobRecord r = Record(kSlurmRunning);
+  r.comment = "drocc:5@0a1b2c3d";
+  std::optional<BackendJob> b = ToBackendJob(r);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->drocc_id, 5u);
+  EXPECT_EQ(b->instance, "0a1b2c3d");
+}
+
 TEST(JobRecordTest, PendingIsAdmittedWithSlurmsReason) {
   SlurmJobRecord r = Record(kSlurmPending);
   r.state_reason = "Resources";
@@ -43,6 +52,7 @@ TEST(JobRecordTest, PendingIsAdmittedWithSlurmsReason) {
   ASSERT_TRUE(b.has_value());
   EXPECT_EQ(b->slurm_job_id, 77u);
   EXPECT_EQ(b->drocc_id, 5u);
+  EXPECT_EQ(b->instance, "");
   EXPECT_EQ(b->uid, 1001u);
   EXPECT_EQ(b->state, JobState::kAdmitted);
   EXPECT_EQ(b->reason, "Resources");

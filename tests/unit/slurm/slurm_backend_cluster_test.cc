@@ -172,6 +172,37 @@ TEST_F(SlurmClusterTest, FailedJobReportsExitCodeNodesAndOwner) {
   EXPECT_GE(end->end_time, end->start_time);
 }
 
+// Several droccd may share one Slurm: each lists only its own instance's jobs.
+TEST_F(SlurmClusterTest, EachInstanceListsOnlyItsOwnJobs) {
+  absl::StatusOr<std::unique_ptr<SlurmBackend>> ours =
+      SlurmBackend::Create({.instance = "0a1b2c3d"});
+  absl::StatusOr<std::unique_ptr<SlurmBackend>> theirs =
+      SlurmBackend::Create({.instance = "ffff0000"});
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_EQ(SlurmBackend::Create({.instance = "NOT-HEX"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  queue::Job job = AliceJob("#!/bin/bash\nsleep 30\n");
+  absl::StatusOr<uint64_t> id = (*ours)->Submit(job);
+  ASSERT_TRUE(id.ok()) << id.status();
+  submitted_.push_back(*id);
+  auto listed_by = [&](SlurmBackend& b) -> std::optional<BackendJob> {
+    absl::StatusOr<std::vector<BackendJob>> jobs = b.ListJobs();
+    EXPECT_TRUE(jobs.ok()) << jobs.status();
+    if (!jobs.ok()) return std::nullopt;
+    for (const BackendJob& j : *jobs) {
+      if (j.slurm_job_id == *id) return j;
+    }
+    return std::nullopt;
+  };
+  std::optional<BackendJob> seen = listed_by(**ours);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->drocc_id, job.id);
+  EXPECT_EQ(seen->instance, "0a1b2c3d");
+  EXPECT_FALSE(listed_by(**theirs).has_value());
+  EXPECT_FALSE(listed_by(*backend_).has_value());  // untagged: an older droccd's view
+}
+
 TEST_F(SlurmClusterTest, CompletedJobWritesItsOutputWhereTheDefaultPatternSays) {
   // No environment captured: like sbatch --export=NONE, slurmd loads alice's login one.
   queue::Job job = AliceJob("#!/bin/bash\necho \"home=$HOME user=$USER\"\n");

@@ -40,6 +40,7 @@ TEST(SubmitRequestTest, MinimalJobGetsSbatchDefaults) {
   EXPECT_EQ(r.user_id, 1001u);
   EXPECT_EQ(r.group_id, 1002u);
   EXPECT_EQ(r.comment, "drocc:17");
+  EXPECT_EQ(BuildSubmitRequest(MinimalJob(), "login1", "0a1b2c3d")->comment, "drocc:17@0a1b2c3d");
   EXPECT_EQ(r.std_out, "slurm-%j.out");
   EXPECT_EQ(r.std_err, "");
   EXPECT_EQ(r.open_mode, OpenMode::kSlurmDefault);
