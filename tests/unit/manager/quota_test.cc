@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <algorithm>
 
 #include <filesystem>
 #include <future>
@@ -422,15 +423,21 @@ TEST_F(QuotaManagerTest, SixtyFourConcurrentSubmitsAdmitExactlyWhatTheBudgetPays
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a few more passes
-  EXPECT_EQ(count(JobState::kAdmitted), static_cast<size_t>(kFits));
+  // A few more passes, and each waiting job's reason is stored (asynchronously): wait for it.
+  const std::string kWaiting =
+      "waiting for budget: 8 running jobs reserve 8.0 of the remaining 8.0 gpu-hours";
   auto pending = store_->ListJobs({.states = {JobState::kPending}, .limit = 0});
+  for (int i = 0; i < 2000 && pending.ok() &&
+                  std::any_of(pending->begin(), pending->end(),
+                              [&](const Job& j) { return j.reason != kWaiting; });
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    pending = store_->ListJobs({.states = {JobState::kPending}, .limit = 0});
+  }
+  EXPECT_EQ(count(JobState::kAdmitted), static_cast<size_t>(kFits));
   ASSERT_TRUE(pending.ok());
   ASSERT_EQ(pending->size(), static_cast<size_t>(kJobs - kFits));
-  for (const Job& j : *pending) {
-    EXPECT_EQ(j.reason,
-              "waiting for budget: 8 running jobs reserve 8.0 of the remaining 8.0 gpu-hours");
-  }
+  for (const Job& j : *pending) EXPECT_EQ(j.reason, kWaiting);
   EXPECT_EQ(Balance(true).available, MilliUnits::Zero());
 
   // Stop further admissions, then let the 8 run for different times and end.
