@@ -13,14 +13,37 @@
 namespace drocc::cli {
 namespace {
 
-void PrintAdmission(const v1::AdmissionState& s, Format format) {
+// grpc.health.v1's word for `service` ("slurm": whether droccd reaches slurmctld), or what kept
+// us from asking.
+std::string HealthOf(client::Connection& c, const std::string& service) {
+  constexpr char kCheck[] = "/grpc.health.v1.Health/Check";
+  auto ctx = c.NewContext(kCheck, absl::Seconds(5));
+  if (!ctx.ok()) return absl::StrCat("unknown (", ctx.status().message(), ")");
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::Status st = c.health().Check(ctx->get(), req, &resp);
+  if (!st.ok()) return absl::StrCat("unknown (", st.error_message(), ")");
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+}
+
+void PrintAdmission(const v1::AdmissionState& s, Format format, const std::string& slurm_health) {
   if (format == Format::kJson) {
-    nlohmann::json j = {{"drained", s.drained()},
-                        {"reason", s.reason()},
-                        {"changed_by", s.changed_by()},
-                        {"jobs_in_slurm", s.jobs_in_slurm()},
-                        {"max_jobs_in_slurm", s.max_jobs_in_slurm()},
-                        {"pending_jobs", s.pending_jobs()}};
+    nlohmann::json j = {
+        {"drained", s.drained()},
+        {"reason", s.reason()},
+        {"changed_by", s.changed_by()},
+        {"jobs_in_slurm", s.jobs_in_slurm()},
+        {"max_jobs_in_slurm", s.max_jobs_in_slurm()},
+        {"pending_jobs", s.pending_jobs()},
+        {"slurm_reachable", !s.slurm_unreachable()},
+        {"slurm_error", s.slurm_error()},
+        {"slurm_down_since", s.has_slurm_down_since()
+                                 ? nlohmann::json(s.slurm_down_since().seconds())
+                                 : nlohmann::json(nullptr)},
+        {"last_reconciliation", s.has_last_reconciliation()
+                                    ? nlohmann::json(s.last_reconciliation().seconds())
+                                    : nlohmann::json(nullptr)}};
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
@@ -33,12 +56,26 @@ void PrintAdmission(const v1::AdmissionState& s, Format format) {
   }
   std::printf("jobs in Slurm: %u of at most %u; pending in drocc: %u\n", s.jobs_in_slurm(),
               s.max_jobs_in_slurm(), s.pending_jobs());
+  if (s.slurm_unreachable()) {
+    std::printf("Slurm: UNREACHABLE since %s (%s); jobs are accepted and wait in drocc's queue\n",
+                HumanTime(absl::FromUnixSeconds(s.slurm_down_since().seconds())).c_str(),
+                s.slurm_error().c_str());
+  } else {
+    std::printf("Slurm: reachable\n");
+  }
+  if (!slurm_health.empty())
+    std::printf("health (grpc.health.v1): slurm %s\n", slurm_health.c_str());
+  if (s.has_last_reconciliation()) {
+    std::printf("last reconciliation with Slurm: %s\n",
+                HumanTime(absl::FromUnixSeconds(s.last_reconciliation().seconds())).c_str());
+  }
 }
 
 // The exit code of an admission RPC (DROCC_CALL's `rc`), printing the state when it worked.
-int AdmissionResult(int rc, const v1::AdmissionState& s, Format format) {
+int AdmissionResult(int rc, const v1::AdmissionState& s, Format format,
+                    const std::string& slurm_health = "") {
   if (rc != 0) return rc;
-  PrintAdmission(s, format);
+  PrintAdmission(s, format, slurm_health);
   return 0;
 }
 
@@ -85,9 +122,9 @@ void AddAdminCommands(CLI::App& app, Runner& run) {
   cmd->callback([&run, status_format] {
     run = [status_format](client::Connection& c) {
       v1::AdmissionState s;
-      return AdmissionResult(
-          DROCC_CALL(c, AdminService, admin, GetAdmissionState, v1::GetAdmissionStateRequest(), &s),
-          s, *status_format);
+      int rc =
+          DROCC_CALL(c, AdminService, admin, GetAdmissionState, v1::GetAdmissionStateRequest(), &s);
+      return AdmissionResult(rc, s, *status_format, rc == 0 ? HealthOf(c, "slurm") : "");
     };
   });
 

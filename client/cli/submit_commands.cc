@@ -70,6 +70,8 @@ int Submit(client::Connection& conn, const client::SubmitFlags& flags) {
     // Stored (drocc jobs shows it) but it will never run: say why and fail.
     return Fail(absl::StrCat("job ", resp.job().id(), " REJECTED: ", resp.job().reason()));
   }
+  for (const std::string& w : resp.warnings())
+    std::fprintf(stderr, "drocc: warning: %s\n", w.c_str());
   if (flags.parsable) {
     std::printf("%lu\n", static_cast<unsigned long>(resp.job().id()));
   } else {

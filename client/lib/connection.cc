@@ -104,7 +104,8 @@ Connection::Connection(ServerAddress address, TlsOptions tls)
       channel_(grpc::CreateChannel(address_.target, Credentials(address_, tls))),
       jobs_(v1::JobService::NewStub(channel_)),
       admin_(v1::AdminService::NewStub(channel_)),
-      projects_(v1::ProjectService::NewStub(channel_)) {}
+      projects_(v1::ProjectService::NewStub(channel_)),
+      health_(grpc::health::v1::Health::NewStub(channel_)) {}
 
 absl::StatusOr<std::unique_ptr<grpc::ClientContext>> Connection::NewContext(
     std::string_view method, absl::Duration timeout) const {

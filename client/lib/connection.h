@@ -19,6 +19,7 @@
 #include "drocc/v1/admin.grpc.pb.h"
 #include "drocc/v1/job.grpc.pb.h"
 #include "drocc/v1/project.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace drocc::client {
 
@@ -70,6 +71,7 @@ class Connection {
   v1::JobService::Stub& jobs() { return *jobs_; }
   v1::AdminService::Stub& admin() { return *admin_; }
   v1::ProjectService::Stub& projects() { return *projects_; }
+  grpc::health::v1::Health::Stub& health() { return *health_; }
 
   // Whether a failed call cannot have reached droccd (no connection was made), so that
   // repeating it is safe whatever it does.
@@ -87,6 +89,7 @@ class Connection {
   std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::ProjectService::Stub> projects_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
 }  // namespace drocc::client

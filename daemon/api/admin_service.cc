@@ -46,6 +46,16 @@ void ToProto(const manager::AdmissionStatus& s, v1::AdmissionState* p) {
   p->set_jobs_in_slurm(s.jobs_in_slurm);
   p->set_max_jobs_in_slurm(s.max_jobs_in_slurm);
   p->set_pending_jobs(s.pending_jobs);
+  p->set_slurm_unreachable(!s.slurm_reachable);
+  p->set_slurm_error(s.slurm_error);
+  if (s.slurm_down_since != absl::InfinitePast()) {
+    *p->mutable_slurm_down_since() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+        absl::ToUnixSeconds(s.slurm_down_since));
+  }
+  if (s.last_reconcile != absl::InfinitePast()) {
+    *p->mutable_last_reconciliation() =
+        google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(s.last_reconcile));
+  }
 }
 
 }  // namespace

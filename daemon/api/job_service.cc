@@ -158,7 +158,8 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
   job.idempotency_key = req->idempotency_key();
 
   auto* reactor = ctx->DefaultReactor();
-  deps_.manager->Submit(std::move(job), [reactor, resp](absl::StatusOr<store::InsertResult> r) {
+  manager::JobManager* manager = deps_.manager;
+  manager->Submit(std::move(job), [reactor, resp, manager](absl::StatusOr<store::InsertResult> r) {
     if (!r.ok()) {
       spdlog::error("submit failed: {}", r.status().ToString());
       reactor->Finish(ToGrpc(r.status()));
@@ -166,6 +167,9 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
     }
     ToProto(r->job, /*full=*/false, resp->mutable_job());
     resp->set_created(r->created);
+    if (std::string w = manager::SlurmOutageText(manager->admission_status()); !w.empty()) {
+      resp->add_warnings(std::move(w));
+    }
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;

@@ -48,6 +48,14 @@ std::string SlurmReason(const slurm::BackendJob& b, JobState to) {
 
 }  // namespace
 
+std::string SlurmOutageText(const AdmissionStatus& status) {
+  if (status.slurm_reachable) return "";
+  return absl::StrCat(
+      "Slurm cannot be reached since ",
+      absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", status.slurm_down_since, absl::UTCTimeZone()), " (",
+      status.slurm_error, "); drocc keeps the job and hands it to Slurm once Slurm answers");
+}
+
 JobManager::JobManager(store::Store* store, slurm::SchedulerBackend* backend, const Clock* clock,
                        JobManagerOptions options)
     : store_(store),
@@ -382,45 +390,76 @@ uint32_t JobManager::JobsInSlurm() const {
   return n;
 }
 
+bool JobManager::Ours(const slurm::BackendJob& b) const {
+  return b.instance == options_.instance || (b.instance.empty() && options_.adopt_untagged);
+}
+
+void JobManager::SlurmDown(const absl::Status& error, absl::Time now) {
+  if (slurm_ok_) {
+    spdlog::warn("cannot reach Slurm: {}; jobs wait in drocc's queue until it answers again",
+                 error.message());
+    slurm_down_since_ = now;
+    retry_after_ = options_.poll_interval;
+  } else {
+    retry_after_ = std::min(retry_after_ * 2, options_.max_retry_interval);
+  }
+  slurm_ok_ = false;
+  slurm_error_ = std::string(error.message());
+  next_try_ = now + retry_after_;
+  reconcile_due_ = true;  // whatever happened meanwhile, compare everything once it is back
+}
+
+void JobManager::SlurmUp() {
+  if (slurm_ok_) return;
+  spdlog::info("Slurm answers again (unreachable since {})",
+               absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", slurm_down_since_, absl::UTCTimeZone()));
+  slurm_ok_ = true;
+  slurm_error_.clear();
+  slurm_down_since_ = absl::InfinitePast();
+}
+
 void JobManager::Poll() {
+  absl::Time now = clock_->Now();
+  if (!slurm_ok_ && now < next_try_) return;  // backing off while Slurm is down
+  const bool reconcile = reconcile_due_ || now >= last_reconcile_ + options_.reconcile_interval;
+  const bool any_in_slurm = std::any_of(active_.begin(), active_.end(), [](const auto& entry) {
+    return queue::IsInSlurm(entry.second.state);
+  });
+  if (!any_in_slurm && !reconcile && slurm_ok_) return;
+  auto listed = backend_->ListJobs();
+  if (!listed.ok()) {
+    SlurmDown(listed.status(), now);
+    return;
+  }
+  SlurmUp();
+  if (reconcile) Reconcile(*listed, now);
+
   // Copy the ids: Apply() erases ended jobs from active_.
   std::vector<JobId> ids;
   for (const auto& [id, job] : active_) {
     if (queue::IsInSlurm(job.state)) ids.push_back(id);
   }
-  if (ids.empty()) return;
-  auto listed = backend_->ListJobs();
-  if (!listed.ok()) {
-    if (slurm_ok_) spdlog::warn("cannot reach Slurm: {}", listed.status().message());
-    slurm_ok_ = false;
-    slurm_error_ = std::string(listed.status().message());
-    return;
-  }
-  if (!slurm_ok_) spdlog::info("Slurm is reachable again");
-  slurm_ok_ = true;
-  slurm_error_.clear();
-
   std::multimap<JobId, const slurm::BackendJob*> by_drocc_id;
   for (const slurm::BackendJob& b : *listed) by_drocc_id.emplace(b.drocc_id, &b);
 
-  absl::Time now = clock_->Now();
   for (JobId id : ids) {
     Job& job = active_.at(id);
     auto [lo, hi] = by_drocc_id.equal_range(id);
     const slurm::BackendJob* found = nullptr;
     for (auto i = lo; i != hi; ++i) {
-      if (job.slurm_job_id == 0 || i->second->slurm_job_id == job.slurm_job_id) {
-        found = i->second;
-        break;
+      // Followed: by its Slurm id. Not yet (droccd died before recording it): by the drocc id
+      // in an instance tag that says it is ours; a live record before an ended one.
+      const slurm::BackendJob& b = *i->second;
+      if (job.slurm_job_id != 0
+              ? b.slurm_job_id == job.slurm_job_id
+              : Ours(b) && (found == nullptr ||
+                            (queue::IsTerminal(found->state) && !queue::IsTerminal(b.state)))) {
+        found = &b;
       }
-    }
-    if (std::distance(lo, hi) > 1) {
-      spdlog::error("job {}: Slurm holds {} jobs with its comment; following {}", id,
-                    std::distance(lo, hi), found ? found->slurm_job_id : 0);
     }
     if (job.slurm_job_id == 0) {
       if (found != nullptr) {
-        spdlog::info("job {}: adopting Slurm job {} (submitted before a restart)", id,
+        spdlog::info("job {}: adopting Slurm job {} (handed over before droccd stopped)", id,
                      found->slurm_job_id);
         Apply({.id = id,
                .from = job.state,
@@ -502,6 +541,92 @@ void JobManager::Poll() {
   }
 }
 
+void JobManager::Reconcile(const std::vector<slurm::BackendJob>& listed, absl::Time now) {
+  reconcile_due_ = false;
+  last_reconcile_ = now;
+  std::set<uint64_t> followed;
+  for (const auto& [id, job] : active_) {
+    if (job.slurm_job_id != 0) followed.insert(job.slurm_job_id);
+  }
+  // Slurm's records of our jobs that droccd does not follow, by drocc id.
+  std::map<JobId, std::vector<const slurm::BackendJob*>> strays;
+  std::set<uint64_t> still_listed;
+  for (const slurm::BackendJob& b : listed) {
+    still_listed.insert(b.slurm_job_id);
+    if (!followed.contains(b.slurm_job_id) && Ours(b)) strays[b.drocc_id].push_back(&b);
+  }
+  std::erase_if(reported_strays_, [&](uint64_t id) { return !still_listed.contains(id); });
+  auto live = [](const slurm::BackendJob* b) { return !queue::IsTerminal(b->state); };
+  size_t adopted = 0;
+  for (const auto& [id, records] : strays) {
+    if (auto it = active_.find(id); it != active_.end()) {
+      if (it->second.slurm_job_id == 0) continue;  // the poll adopts one of them
+      // A second live Slurm job for a job droccd follows (never made by droccd itself: it
+      // records each hand-over before the next): it must not run twice.
+      for (const slurm::BackendJob* b : records) {
+        if (!live(b) || !reported_strays_.insert(b->slurm_job_id).second) continue;
+        spdlog::error(
+            "job {}: Slurm also has job {} for it, besides job {} that droccd follows; "
+            "cancelling job {} so that it does not run twice",
+            id, b->slurm_job_id, it->second.slurm_job_id, b->slurm_job_id);
+        if (absl::Status s = backend_->Cancel(b->slurm_job_id); !s.ok()) {
+          spdlog::error("cannot cancel Slurm job {}: {}", b->slurm_job_id, s.message());
+          reported_strays_.erase(b->slurm_job_id);  // try again next time
+        }
+      }
+      continue;
+    }
+    if (quota_.IsPending(id)) {
+      // Handed to Slurm by a droccd whose record of it was lost (a database restored from a
+      // backup): adopt it, the newest live record first, and never submit it again.
+      const slurm::BackendJob* pick = nullptr;
+      for (const slurm::BackendJob* b : records) {
+        if (pick == nullptr || live(b) > live(pick) ||
+            (live(b) == live(pick) && b->slurm_job_id > pick->slurm_job_id)) {
+          pick = b;
+        }
+      }
+      absl::StatusOr<Job> full = store_->GetJob(id, /*with_events=*/false);
+      if (!full.ok() || full->state != JobState::kPending) {
+        spdlog::error("job {}: found in Slurm as job {} but cannot be read as PENDING: {}", id,
+                      pick->slurm_job_id,
+                      full.ok() ? queue::JobStateName(full->state) : full.status().ToString());
+        continue;
+      }
+      JobUpdate u{
+          .id = id,
+          .from = JobState::kPending,
+          .to = JobState::kAdmitted,
+          .at = now,
+          .reason = absl::StrCat("adopted: Slurm already had it as job ", pick->slurm_job_id,
+                                 " (droccd had lost its record of the hand-over)"),
+          .slurm_job_id = pick->slurm_job_id,
+          .admit_time = now,
+          .reserved = quota_.ReserveAdopted(*full, now)};
+      if (!Apply(u).ok()) {
+        quota_.Release(id);
+        continue;
+      }
+      if (!queue::ApplyUpdate(u, *full).ok()) continue;
+      active_.emplace(id, Slim(*std::move(full)));
+      ++adopted;
+      continue;
+    }
+    // Ended in droccd's record, or unknown to it: droccd neither follows nor charges it.
+    for (const slurm::BackendJob* b : records) {
+      if (!live(b) || !reported_strays_.insert(b->slurm_job_id).second) continue;
+      absl::StatusOr<Job> stored = store_->GetJob(id, /*with_events=*/false);
+      spdlog::error(
+          "Slurm job {} carries drocc job {}, which droccd has {}; droccd neither follows nor "
+          "charges it: cancel it (scancel {}) unless it should run",
+          b->slurm_job_id, id,
+          stored.ok() ? absl::StrCat("as ", queue::JobStateName(stored->state)) : "no record of",
+          b->slurm_job_id);
+    }
+  }
+  if (adopted > 0) spdlog::info("reconciliation adopted {} jobs Slurm already had", adopted);
+}
+
 absl::Status JobManager::ApplyRequeue(Job& job, const slurm::BackendJob& b, absl::Time run_end,
                                       std::string reason, absl::Time now) {
   if (auto asked = requeue_requested_.find(job.id); asked != requeue_requested_.end()) {
@@ -579,8 +704,7 @@ void JobManager::SubmitToSlurm(Job& slim, const Job* loaded) {
   }
   if (absl::IsUnavailable(slurm_id.status()) || absl::IsDeadlineExceeded(slurm_id.status())) {
     // Slurm may or may not have the job: the next poll looks it up by its comment.
-    slurm_ok_ = false;
-    slurm_error_ = std::string(slurm_id.status().message());
+    SlurmDown(slurm_id.status(), now);
     spdlog::warn("job {}: Slurm unreachable, will look again: {}", id, slurm_error_);
     Apply({.id = id,
            .from = slim.state,
@@ -601,9 +725,15 @@ void JobManager::SubmitToSlurm(Job& slim, const Job* loaded) {
 }
 
 void JobManager::Admit() {
+  // Nothing goes to Slurm before droccd compared its store with Slurm (at start-up, after an
+  // outage): a pending job Slurm already has is adopted then, not submitted again.
+  if (reconcile_due_ && slurm_ok_) return;
   absl::Time now = clock_->Now();
-  queue::AdmissionPlan plan = quota_.Plan(InSlurm(), options_.max_jobs_in_slurm, admission_.drained,
-                                          admission_.reason, now);
+  queue::AdmissionPlan plan =
+      quota_.Plan(InSlurm(), options_.max_jobs_in_slurm, admission_.drained, admission_.reason, now,
+                  SlurmOutageText({.slurm_reachable = slurm_ok_,
+                                   .slurm_error = slurm_error_,
+                                   .slurm_down_since = slurm_down_since_}));
   for (JobId id : plan.admit) {
     if (!slurm_ok_) break;  // wait for the next successful poll
     // Pending jobs are kept compact; the admitted one is read whole (Slurm needs it).
@@ -663,6 +793,8 @@ void JobManager::PublishStatus() {
   s.pending_jobs = static_cast<uint32_t>(quota_.pending_count());
   s.slurm_reachable = slurm_ok_;
   s.slurm_error = slurm_error_;
+  s.slurm_down_since = slurm_down_since_;
+  s.last_reconcile = last_reconcile_;
   std::lock_guard lock(status_mu_);
   published_ = std::move(s);
 }

@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -52,6 +53,19 @@ struct JobManagerOptions {
   // DROCC_JOB_ID, DROCC_JOB_TOKEN and DROCC_SERVER (= runtime_server) in its environment.
   const auth::JobTokens* job_tokens = nullptr;
   std::string runtime_server;
+  // Reconciliation with Slurm. `instance` is this job database's id (slurm::DroccTag), the
+  // one the backend writes into comments: a Slurm job is matched to a drocc job by its drocc
+  // id alone (adopted) only when its tag carries this instance, or carries none and
+  // adopt_untagged is set (a database older than instance ids: its jobs in Slurm are
+  // untagged). A job droccd follows is matched by its Slurm id, whatever its tag.
+  std::string instance;
+  bool adopt_untagged = false;
+  // How often all of Slurm's drocc jobs are compared with the store; also done at start-up
+  // and when Slurm answers again after an outage.
+  absl::Duration reconcile_interval = absl::Seconds(60);
+  // While Slurm cannot be reached it is asked again after poll_interval, then twice as long
+  // each time, up to this.
+  absl::Duration max_retry_interval = absl::Seconds(10);
 };
 
 struct AdmissionStatus {
@@ -64,7 +78,13 @@ struct AdmissionStatus {
   uint32_t pending_jobs = 0;
   bool slurm_reachable = true;
   std::string slurm_error;  // the last error talking to Slurm, if unreachable
+  absl::Time slurm_down_since = absl::InfinitePast();  // if unreachable
+  absl::Time last_reconcile = absl::InfinitePast();    // the last full comparison with Slurm
 };
+
+// While Slurm cannot be reached: what pending jobs wait for and what a submitter is told.
+// Empty when Slurm is reachable.
+std::string SlurmOutageText(const AdmissionStatus& status);
 
 class JobManager {
  public:
@@ -138,6 +158,15 @@ class JobManager {
   // Runs the posted requests; returns how many.
   size_t RunTasks();
   void Poll();
+  // Compares all of Slurm's drocc jobs (`listed`) with the store: adopts the pending jobs
+  // Slurm already has, cancels a second live Slurm job of a job droccd follows, and reports
+  // (once) the Slurm jobs of jobs droccd has ended or does not know.
+  void Reconcile(const std::vector<slurm::BackendJob>& listed, absl::Time now);
+  // Whether `b` is this droccd's job by its tag (see JobManagerOptions::instance).
+  bool Ours(const slurm::BackendJob& b) const;
+  // Records that Slurm could not be reached (`error`) / can again.
+  void SlurmDown(const absl::Status& error, absl::Time now);
+  void SlurmUp();
   void Admit();
   // Hands an ADMITTED job to Slurm and records the Slurm id. `loaded`: the whole job, if the
   // caller has it (else it is read from the store).
@@ -183,6 +212,12 @@ class JobManager {
   bool slurm_ok_ = true;
   uint64_t changes_ = 0;  // job updates stored: a poll that stored none needs no pass
   std::string slurm_error_;
+  absl::Time slurm_down_since_ = absl::InfinitePast();
+  absl::Duration retry_after_ = absl::ZeroDuration();  // the backoff while Slurm is down
+  absl::Time next_try_ = absl::InfinitePast();
+  bool reconcile_due_ = true;  // at start-up, and once Slurm answers again
+  absl::Time last_reconcile_ = absl::InfinitePast();
+  std::set<uint64_t> reported_strays_;  // Slurm ids already reported by Reconcile
 
   mutable std::mutex status_mu_;
   AdmissionStatus published_;  // GUARDED_BY(status_mu_)

@@ -646,7 +646,8 @@ void QuotaBook::Compact() {
 
 queue::AdmissionPlan QuotaBook::Plan(const std::vector<const queue::Job*>& in_slurm,
                                      uint32_t max_jobs_in_slurm, bool drained,
-                                     const std::string& drain_reason, absl::Time now) {
+                                     const std::string& drain_reason, absl::Time now,
+                                     std::string hold_reason) {
   Compact();
   quota::AdmissionSnapshot& s = snapshot_;
   s.ledger = &ledger_;
@@ -672,6 +673,7 @@ queue::AdmissionPlan QuotaBook::Plan(const std::vector<const queue::Job*>& in_sl
   s.max_jobs_in_slurm = max_jobs_in_slurm;
   s.drained = drained;
   s.drain_reason = drain_reason;
+  s.hold_reason = std::move(hold_reason);
   return quota::PlanAdmission(s, now);
 }
 
@@ -680,6 +682,23 @@ absl::StatusOr<queue::AmountMap> QuotaBook::Reserve(const queue::Job& job, absl:
   ResourceVector cost = pending != nullptr ? pending->cost : MakePending(job).cost;
   RETURN_IF_ERROR(ledger_.Reserve(job.id, job.project, cost, now));
   return ToAmountMap(ledger_.FindReservation(job.id)->amount);
+}
+
+queue::AmountMap QuotaBook::ReserveAdopted(const queue::Job& job, absl::Time now) {
+  const quota::PendingJob* pending = FindPending(job.id);
+  const ResourceVector cost = pending != nullptr ? pending->cost : MakePending(job).cost;
+  absl::Status s = ledger_.Reserve(job.id, job.project, cost, now);
+  if (!s.ok() && !absl::IsAlreadyExists(s)) {
+    spdlog::warn(
+        "job {}: adopted from Slurm although its cost no longer fits ({}); reserving "
+        "it anyway",
+        job.id, s.message());
+    s = ledger_.RestoreReservation(
+        {.job = job.id, .project = job.project, .amount = cost, .at = now});
+    if (!s.ok()) spdlog::error("job {}: cannot reserve its cost: {}", job.id, s.ToString());
+  }
+  const quota::Reservation* held = ledger_.FindReservation(job.id);
+  return held != nullptr ? ToAmountMap(held->amount) : queue::AmountMap{};
 }
 
 void QuotaBook::Release(queue::JobId id) {

@@ -138,11 +138,16 @@ class QuotaBook {
   // admitted and running jobs (their resources count against limits).
   queue::AdmissionPlan Plan(const std::vector<const queue::Job*>& in_slurm,
                             uint32_t max_jobs_in_slurm, bool drained,
-                            const std::string& drain_reason, absl::Time now);
+                            const std::string& drain_reason, absl::Time now,
+                            std::string hold_reason = {});
 
   // Reserves an admitted job's cost; answers the amounts to store with the transition.
   // FAILED_PRECONDITION if it no longer fits (nothing is held then).
   absl::StatusOr<queue::AmountMap> Reserve(const queue::Job& job, absl::Time now);
+  // Reserves the cost of a pending job found already in Slurm (reconciliation adopts it): as
+  // Reserve, but when it no longer fits the reservation is held anyway (the job is in Slurm
+  // whatever the budget says; what it uses beyond the grants is charged as overdraft).
+  queue::AmountMap ReserveAdopted(const queue::Job& job, absl::Time now);
   // Drops a reservation the store did not record, or that of a job that never ran.
   void Release(queue::JobId id);
 

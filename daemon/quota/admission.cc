@@ -141,9 +141,9 @@ const ResourceCatalog& DefaultCatalog() {
 
 queue::AdmissionPlan PlanAdmission(const AdmissionSnapshot& s, absl::Time now) {
   queue::AdmissionPlan plan;
-  if (s.drained) {
-    std::string reason = "admission drained by an admin";
-    if (!s.drain_reason.empty()) absl::StrAppend(&reason, ": ", s.drain_reason);
+  if (s.drained || !s.hold_reason.empty()) {
+    std::string reason = s.drained ? "admission drained by an admin" : s.hold_reason;
+    if (s.drained && !s.drain_reason.empty()) absl::StrAppend(&reason, ": ", s.drain_reason);
     plan.wait.reserve(s.pending.size());
     for (const PendingJob& j : s.pending) plan.wait.emplace_back(j.id, reason);
     return plan;

@@ -82,6 +82,9 @@ struct AdmissionSnapshot {
   uint32_t max_jobs_in_slurm = 0;  // 0: no cap
   bool drained = false;
   std::string drain_reason;
+  // Not empty: nothing can be admitted for a reason outside the quota model (Slurm cannot be
+  // reached); every job waits with this reason, unless drained (the admin's reason wins).
+  std::string hold_reason;
 };
 
 // Pure: the same snapshot and time always give the same plan. Jobs naming a project or user

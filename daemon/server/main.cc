@@ -18,6 +18,7 @@
 #include <memory>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "common/logging.h"
 #include "common/read_file.h"
 #include "common/status.h"
@@ -26,6 +27,7 @@
 #include "daemon/api/project_service.h"
 #include "daemon/api/runtime_service.h"
 #include "daemon/auth/job_token.h"
+#include "daemon/auth/service_token.h"
 #include "daemon/auth/users.h"
 #include "daemon/manager/job_manager.h"
 #include "daemon/server/config.h"
@@ -33,6 +35,7 @@
 #include "daemon/server/unix_listener.h"
 #include "daemon/slurm/slurm_backend.h"
 #include "daemon/store/sqlite_store.h"
+#include "nlohmann/json.hpp"
 #include "spdlog/sinks/basic_file_sink.h"
 
 namespace drocc::server {
@@ -109,6 +112,39 @@ absl::StatusOr<auth::JobTokens> LoadJobTokens(store::Store& store) {
   return auth::JobTokens::FromKey(*key);
 }
 
+constexpr char kSlurmHealthService[] = "slurm";
+
+// This job database's instance id, written into the comment of each job handed to Slurm
+// (slurm::DroccTag): made once, then kept in the database, so a restored backup still knows
+// its jobs. A database that already had jobs when the id was made came from a droccd that
+// tagged nothing: its untagged Slurm jobs are taken as its own.
+struct Instance {
+  std::string id;
+  bool adopt_untagged = false;
+};
+absl::StatusOr<Instance> LoadInstance(store::Store& store) {
+  constexpr char kInstanceSetting[] = "slurm.instance";
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, store.GetSetting(kInstanceSetting));
+  if (stored) {
+    auto j = nlohmann::json::parse(*stored, nullptr, /*allow_exceptions=*/false);
+    Instance instance{.id = j.is_object() ? j.value("id", "") : "",
+                      .adopt_untagged = j.is_object() && j.value("adopt_untagged", false)};
+    if (!slurm::IsValidInstance(instance.id)) {
+      return absl::DataLossError(absl::StrCat("the job database's setting ", kInstanceSetting,
+                                              " is damaged (", *stored,
+                                              "); restore the database from a backup"));
+    }
+    return instance;
+  }
+  ASSIGN_OR_RETURN(std::string bytes, auth::RandomBytes(4));
+  ASSIGN_OR_RETURN(std::vector<queue::Job> earlier, store.ListJobs({.limit = 1}));
+  Instance instance{.id = absl::BytesToHexString(bytes), .adopt_untagged = !earlier.empty()};
+  nlohmann::json j = {{"id", instance.id}, {"adopt_untagged", instance.adopt_untagged}};
+  RETURN_IF_ERROR(store::PutSettingAndWait(store, kInstanceSetting, j.dump()));
+  spdlog::info("this job database is drocc instance {}", instance.id);
+  return instance;
+}
+
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
   ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path, what));
   if (text.empty()) {
@@ -149,7 +185,10 @@ int Run(const Config& cfg) {
   if (absl::Status s = LockDatabase(cfg.store_path); !s.ok()) return Fail(s);
   auto store = store::SqliteStore::Open({.path = cfg.store_path});
   if (!store.ok()) return Fail(store.status());
-  auto backend = slurm::SlurmBackend::Create({.slurm_conf = cfg.slurm_conf});
+  auto instance = LoadInstance(**store);
+  if (!instance.ok()) return Fail(instance.status());
+  auto backend =
+      slurm::SlurmBackend::Create({.slurm_conf = cfg.slurm_conf, .instance = instance->id});
   if (!backend.ok()) return Fail(backend.status());
 
   auto quota = QuotaOptionsFrom(cfg);
@@ -161,7 +200,9 @@ int Run(const Config& cfg) {
                                .poll_interval = absl::Milliseconds(cfg.poll_interval_ms),
                                .quota = *std::move(quota),
                                .job_tokens = &*job_tokens,
-                               .runtime_server = cfg.job_address});
+                               .runtime_server = cfg.job_address,
+                               .instance = instance->id,
+                               .adopt_untagged = instance->adopt_untagged});
   if (absl::Status s = manager.Start(); !s.ok()) return Fail(s);
 
   api::AuthenticatorOptions auth_options{.munge_max_age_s = cfg.munge_ttl_s};
@@ -234,8 +275,22 @@ int Run(const Config& cfg) {
                             tls_port ? absl::StrCat(", tls port ", tls_port, " (tokens)") : ""),
                cfg.store_path, cfg.max_jobs_in_slurm);
 
+  // grpc.health.v1: "" (droccd) is SERVING while it runs; "slurm" says whether droccd can
+  // reach slurmctld (NOT_SERVING while it cannot: submissions are still accepted and queued;
+  // `drocc admin status` has the details).
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  std::optional<bool> slurm_serving;
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (true) {
+    const bool reachable = manager.admission_status().slurm_reachable;
+    if (health != nullptr && slurm_serving != reachable) {
+      health->SetServingStatus(kSlurmHealthService, reachable);
+      slurm_serving = reachable;
+    }
+    const timespec tick{.tv_sec = 1, .tv_nsec = 0};
+    sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig > 0) break;
+  }
   spdlog::info("{} received: stopping (at most {} s for calls in flight)", strsignal(sig),
                cfg.shutdown_grace_s);
   if (unix_listener) unix_listener->Stop();

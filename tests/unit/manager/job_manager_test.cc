@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 
 #include "daemon/slurm/fake_backend.h"
@@ -39,9 +40,9 @@ class JobManagerTest : public ::testing::Test {
   // A new manager over the same store and backend, as after a crash of droccd.
   void Restart(uint32_t cap = 64) {
     manager_.reset();
-    manager_ = std::make_unique<JobManager>(
-        &store_, &backend_, &clock_,
-        JobManagerOptions{.max_jobs_in_slurm = cap, .run_worker = false});
+    JobManagerOptions options = options_;
+    options.max_jobs_in_slurm = cap;
+    manager_ = std::make_unique<JobManager>(&store_, &backend_, &clock_, std::move(options));
     ASSERT_TRUE(manager_->Start().ok());
   }
 
@@ -96,6 +97,7 @@ class JobManagerTest : public ::testing::Test {
             .ok());
   }
 
+  JobManagerOptions options_{.run_worker = false};
   FakeClock clock_;
   store::InMemoryStore store_;
   slurm::FakeBackend backend_{&clock_, 100};
@@ -282,24 +284,167 @@ TEST_F(JobManagerTest, RestartSubmitsAnAdmittedJobSlurmNeverGot) {
 }
 
 TEST_F(JobManagerTest, SlurmDownKeepsAcceptingAndSubmitsExactlyOnceWhenBack) {
-  backend_.SetUnavailable(true);
   JobId id = Submit().job.id;
+  backend_.FailNextSubmit(absl::UnavailableError("slurmctld timed out"));
   manager_->RunOnce();
   Job job = Get(id);
   EXPECT_EQ(job.state, JobState::kAdmitted);
   EXPECT_EQ(job.slurm_job_id, 0u);
   EXPECT_NE(job.reason.find("Slurm unreachable"), std::string::npos) << job.reason;
-  EXPECT_FALSE(manager_->admission_status().slurm_reachable);
+  backend_.SetUnavailable(true);
+  clock_.Advance(absl::Seconds(1));
+  manager_->RunOnce();
+  AdmissionStatus status = manager_->admission_status();
+  EXPECT_FALSE(status.slurm_reachable);
+  EXPECT_EQ(status.slurm_down_since, clock_.Now() - absl::Seconds(1));
   JobId queued = Submit().job.id;  // still accepted
   manager_->RunOnce();
   EXPECT_EQ(Get(queued).state, JobState::kPending);
+  EXPECT_NE(Get(queued).reason.find("Slurm cannot be reached since 2026-01-01 00:00:00 UTC"),
+            std::string::npos)
+      << Get(queued).reason;
   backend_.SetUnavailable(false);
+  clock_.Advance(absl::Seconds(10));  // past the backoff
   manager_->RunOnce();
   manager_->RunOnce();
   EXPECT_NE(SlurmId(id), 0u);
   EXPECT_EQ(Get(queued).state, JobState::kAdmitted);
   EXPECT_EQ(backend_.live_jobs(), 2u);
   EXPECT_TRUE(manager_->admission_status().slurm_reachable);
+  EXPECT_EQ(manager_->admission_status().slurm_down_since, absl::InfinitePast());
+}
+
+TEST_F(JobManagerTest, SlurmDownIsAskedAgainWithBackoff) {
+  Submit();
+  manager_->RunOnce();  // in Slurm: every round polls
+  backend_.SetUnavailable(true);
+  const size_t before = backend_.list_calls();
+  for (int i = 0; i < 60; ++i) {  // one minute, a round a second
+    manager_->RunOnce();
+    clock_.Advance(absl::Seconds(1));
+  }
+  // 1, 2, 4, 8 s, then every 10 s: not 60 times.
+  const size_t tries = backend_.list_calls() - before;
+  EXPECT_GE(tries, 7u);
+  EXPECT_LE(tries, 10u);
+  backend_.SetUnavailable(false);
+  clock_.Advance(absl::Seconds(10));
+  manager_->RunOnce();
+  EXPECT_TRUE(manager_->admission_status().slurm_reachable);
+}
+
+// A database restored from a backup: a job it has as PENDING was handed to Slurm later.
+TEST_F(JobManagerTest, ReconciliationAdoptsAPendingJobSlurmAlreadyHas) {
+  ASSERT_TRUE(SetDrained(true).ok());
+  JobId id = Submit().job.id;
+  auto slurm_id = backend_.Submit(Get(id));  // what the lost record's droccd did
+  ASSERT_TRUE(slurm_id.ok());
+  Restart();
+  ASSERT_TRUE(SetDrained(false).ok());  // RunOnce: reconciliation first, then admission
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kAdmitted);
+  EXPECT_EQ(job.slurm_job_id, *slurm_id);
+  EXPECT_TRUE(std::any_of(job.events.begin(), job.events.end(), [](const queue::JobEvent& e) {
+    return e.reason.starts_with("adopted: Slurm already had it as job");
+  }));
+  EXPECT_FALSE(job.reserved.empty());
+  EXPECT_EQ(backend_.submit_calls(), 1u);  // never submitted again
+  ASSERT_TRUE(backend_.Start(*slurm_id, "n1", 1, 4, 0).ok());
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(backend_.Finish(*slurm_id, JobState::kCompleted, 0).ok());
+  manager_->RunOnce();
+  job = Get(id);
+  EXPECT_EQ(job.state, JobState::kCompleted);
+  EXPECT_TRUE(job.reserved.empty());
+  EXPECT_EQ(job.charged.at("node-hours"), 1000);  // 1 node for 1 hour
+}
+
+TEST_F(JobManagerTest, ReconciliationLeavesOtherInstancesJobsAlone) {
+  options_.instance = "0a1b2c3d";
+  backend_.SetInstance("0a1b2c3d");
+  Restart();
+  JobId id = Submit().job.id;
+  // Another droccd's job with the same drocc id, and an untagged one (an older droccd's).
+  slurm::BackendJob other{.drocc_id = id, .instance = "ffff0000", .state = JobState::kRunning};
+  backend_.Inject(other);
+  slurm::BackendJob untagged{.drocc_id = id, .state = JobState::kRunning};
+  const uint64_t untagged_id = backend_.Inject(untagged);
+  manager_->RunOnce();
+  Job job = Get(id);
+  EXPECT_EQ(job.state, JobState::kAdmitted);
+  EXPECT_EQ(backend_.submit_calls(), 1u);
+  EXPECT_NE(job.slurm_job_id, untagged_id);
+  EXPECT_TRUE(backend_.cancel_requests().empty());  // neither is ours to cancel
+  EXPECT_EQ(backend_.Get(job.slurm_job_id)->instance, "0a1b2c3d");
+}
+
+// A database from before instance ids: its Slurm jobs are untagged, and are its own.
+TEST_F(JobManagerTest, ReconciliationAdoptsUntaggedJobsOfAnOlderDatabase) {
+  JobId id = Submit().job.id;
+  MarkAdmittedWithoutSlurmId(id);
+  slurm::BackendJob untagged{.drocc_id = id, .state = JobState::kRunning, .nodes = "n1"};
+  const uint64_t untagged_id = backend_.Inject(untagged);
+  options_.instance = "0a1b2c3d";
+  options_.adopt_untagged = true;
+  backend_.SetInstance("0a1b2c3d");
+  Restart();
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).slurm_job_id, untagged_id);
+  EXPECT_EQ(Get(id).state, JobState::kRunning);
+  EXPECT_EQ(backend_.submit_calls(), 0u);
+}
+
+TEST_F(JobManagerTest, ReconciliationCancelsASecondLiveSlurmJobOfAFollowedJob) {
+  JobId id = Submit().job.id;
+  manager_->RunOnce();
+  const uint64_t followed = SlurmId(id);
+  slurm::BackendJob twin{.drocc_id = id, .state = JobState::kRunning};
+  const uint64_t twin_id = backend_.Inject(twin);
+  slurm::BackendJob ended{.drocc_id = id, .state = JobState::kFailed};
+  backend_.Inject(ended);  // an ended record (a submission Slurm refused): left alone
+  manager_->RunOnce();
+  EXPECT_TRUE(backend_.cancel_requests().empty());  // not due yet
+  clock_.Advance(absl::Seconds(61));
+  manager_->RunOnce();
+  EXPECT_EQ(backend_.cancel_requests(), std::vector<uint64_t>{twin_id});
+  EXPECT_EQ(SlurmId(id), followed);
+  EXPECT_EQ(Get(id).state, JobState::kAdmitted);
+}
+
+TEST_F(JobManagerTest, ReconciliationReportsButKeepsAJobDroccEnded) {
+  JobId id = Submit().job.id;
+  ASSERT_TRUE(Cancel(id).ok());
+  slurm::BackendJob stray{.drocc_id = id, .state = JobState::kRunning};
+  backend_.Inject(stray);
+  Restart();
+  manager_->RunOnce();
+  EXPECT_EQ(Get(id).state, JobState::kCancelled);
+  EXPECT_TRUE(backend_.cancel_requests().empty());
+}
+
+// The settlement rule of LOST: a job seen running is charged from its start until droccd
+// noticed, at most its time limit; a job never seen running is charged nothing.
+TEST_F(JobManagerTest, LostJobsAreSettledByTheDocumentedRule) {
+  JobId ran = Submit().job.id;
+  JobId waited = Submit().job.id;
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_.Start(SlurmId(ran), "n1", 1, 4, 0).ok());
+  manager_->RunOnce();
+  ASSERT_EQ(Get(ran).state, JobState::kRunning);
+  const int64_t limit_s = Get(ran).spec.time_limit_s;
+  ASSERT_GT(limit_s, 0);
+  clock_.Advance(absl::Seconds(limit_s) + absl::Hours(5));  // droccd was away for long
+  ASSERT_TRUE(backend_.Forget(SlurmId(ran)));
+  ASSERT_TRUE(backend_.Forget(SlurmId(waited)));
+  manager_->RunOnce();
+  Job lost = Get(ran);
+  EXPECT_EQ(lost.state, JobState::kLost);
+  EXPECT_TRUE(lost.reserved.empty());
+  EXPECT_EQ(lost.charged.at("node-hours"), limit_s * 1000 / 3600);  // the time limit, no more
+  Job never = Get(waited);
+  EXPECT_EQ(never.state, JobState::kLost);
+  EXPECT_TRUE(never.reserved.empty());
+  EXPECT_TRUE(never.charged.empty());
 }
 
 TEST_F(JobManagerTest, JobSlurmRefusesIsRejectedWithSlurmsWords) {
