@@ -402,6 +402,8 @@ void JobManager::SlurmDown(const absl::Status& error, absl::Time now) {
     retry_after_ = options_.poll_interval;
   } else {
     retry_after_ = std::min(retry_after_ * 2, options_.max_retry_interval);
+    spdlog::debug("Slurm still unreachable: {}; asking again in {}", error.message(),
+                  absl::FormatDuration(retry_after_));
   }
   slurm_ok_ = false;
   slurm_error_ = std::string(error.message());

@@ -1,7 +1,10 @@
 #include "daemon/slurm/slurm_backend.h"
 
+#include <netdb.h>
+#include <poll.h>
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -19,6 +24,8 @@
 // Exported by libslurm 22.05 (src/common/slurm_protocol_defs.c, job_reason_string) but not
 // declared in slurm.h. Returns a static string; never free it.
 extern "C" char* slurm_job_reason_string(enum job_state_reason inx);
+// libslurm's parsed slurm.conf (filled by slurm_init); exported but not declared in slurm.h.
+extern "C" slurm_conf_t slurm_conf;
 
 namespace drocc::slurm {
 
@@ -81,6 +88,31 @@ SlurmJobRecord ToRecord(const slurm_job_info_t& j) {
   return r;
 }
 
+// Whether anything accepts a TCP connection at host:port within `timeout_ms`.
+bool AcceptsConnections(const char* host, uint32_t port, int timeout_ms) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host, std::to_string(port).c_str(), &hints, &found) != 0) return false;
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> owner(found, freeaddrinfo);
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    bool ok = connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+    if (!ok && errno == EINPROGRESS) {
+      pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+      int err = 0;
+      socklen_t len = sizeof(err);
+      ok = poll(&p, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+           err == 0;
+    }
+    close(fd);
+    if (ok) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SlurmBackend>> SlurmBackend::Create(
@@ -120,7 +152,44 @@ absl::StatusOr<std::unique_ptr<SlurmBackend>> SlurmBackend::Create(
 SlurmBackend::SlurmBackend(std::string submit_host, std::string instance)
     : submit_host_(std::move(submit_host)), instance_(std::move(instance)) {}
 
+absl::Status SlurmBackend::FailFastWhileDown() {
+  if (!controller_down_) return absl::OkStatus();
+  std::string where;
+  for (uint32_t i = 0; i < slurm_conf.control_cnt; ++i) {
+    const char* host = slurm_conf.control_addr[i];
+    if (host == nullptr) continue;
+    if (AcceptsConnections(host, slurm_conf.slurmctld_port, /*timeout_ms=*/250)) {
+      return absl::OkStatus();  // worth a real call
+    }
+    absl::StrAppend(&where, where.empty() ? "" : ", ", host, ":", slurm_conf.slurmctld_port);
+  }
+  if (where.empty()) return absl::OkStatus();  // nothing to probe: let libslurm try
+  return absl::UnavailableError(absl::StrCat(
+      "slurmctld (", where,
+      ") does not accept connections; droccd retries later; if it lasts, check that slurmctld "
+      "runs (`scontrol ping`)"));
+}
+
+template <typename T>
+T SlurmBackend::Noting(T result) {
+  const absl::Status& s = [&]() -> const absl::Status& {
+    if constexpr (std::is_same_v<T, absl::Status>) {
+      return result;
+    } else {
+      return result.status();
+    }
+  }();
+  controller_down_ = absl::IsUnavailable(s);
+  return result;
+}
+
 absl::StatusOr<uint64_t> SlurmBackend::Submit(const queue::Job& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Noting(SubmitLocked(job));
+}
+
+absl::StatusOr<uint64_t> SlurmBackend::SubmitLocked(const queue::Job& job) {
+  RETURN_IF_ERROR(FailFastWhileDown());
   ASSIGN_OR_RETURN(const SubmitRequest r, BuildSubmitRequest(job, submit_host_, instance_));
 
   job_desc_msg_t d;
@@ -174,7 +243,6 @@ absl::StatusOr<uint64_t> SlurmBackend::Submit(const queue::Job& job) {
   }
 
   submit_response_msg_t* resp = nullptr;
-  std::lock_guard<std::mutex> lock(mu_);
   if (slurm_submit_batch_job(&d, &resp) != SLURM_SUCCESS) {
     const int err = slurm_get_errno();
     std::string action = absl::StrCat("submitting drocc job ", job.id);
@@ -191,8 +259,13 @@ absl::StatusOr<uint64_t> SlurmBackend::Submit(const queue::Job& job) {
 }
 
 absl::StatusOr<std::vector<BackendJob>> SlurmBackend::ListJobs() {
-  job_info_msg_t* msg = nullptr;
   std::lock_guard<std::mutex> lock(mu_);
+  return Noting(ListJobsLocked());
+}
+
+absl::StatusOr<std::vector<BackendJob>> SlurmBackend::ListJobsLocked() {
+  RETURN_IF_ERROR(FailFastWhileDown());
+  job_info_msg_t* msg = nullptr;
   if (slurm_load_jobs(0, &msg, SHOW_ALL) != SLURM_SUCCESS) {
     return StatusFromSlurmError(slurm_get_errno(), "listing Slurm's jobs");
   }
@@ -213,12 +286,13 @@ absl::Status SlurmBackend::Cancel(uint64_t slurm_job_id) {
     return absl::InvalidArgumentError(absl::StrCat(slurm_job_id, " is not a Slurm job id"));
   }
   std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(Noting(FailFastWhileDown()));
   if (slurm_kill_job(static_cast<uint32_t>(slurm_job_id), SIGKILL, 0) == SLURM_SUCCESS) {
-    return absl::OkStatus();
+    return Noting(absl::OkStatus());
   }
   const int err = slurm_get_errno();
-  if (err == ESLURM_ALREADY_DONE || err == ESLURM_INVALID_JOB_ID) return absl::OkStatus();
-  return StatusFromSlurmError(err, absl::StrCat("cancelling Slurm job ", slurm_job_id));
+  if (err == ESLURM_ALREADY_DONE || err == ESLURM_INVALID_JOB_ID) return Noting(absl::OkStatus());
+  return Noting(StatusFromSlurmError(err, absl::StrCat("cancelling Slurm job ", slurm_job_id)));
 }
 
 absl::Status SlurmBackend::Requeue(uint64_t slurm_job_id) {
@@ -226,10 +300,12 @@ absl::Status SlurmBackend::Requeue(uint64_t slurm_job_id) {
     return absl::InvalidArgumentError(absl::StrCat(slurm_job_id, " is not a Slurm job id"));
   }
   std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(Noting(FailFastWhileDown()));
   if (slurm_requeue(static_cast<uint32_t>(slurm_job_id), 0) == SLURM_SUCCESS) {
-    return absl::OkStatus();
+    return Noting(absl::OkStatus());
   }
   const int err = slurm_get_errno();
+  controller_down_ = false;  // it answered
   switch (err) {
     case ESLURM_ALREADY_DONE:
     case ESLURM_INVALID_JOB_ID:
@@ -242,7 +318,7 @@ absl::Status SlurmBackend::Requeue(uint64_t slurm_job_id) {
           "): only batch jobs may be requeued, and not with JobRequeue=0 in slurm.conf or "
           "--no-requeue"));
     default:
-      return StatusFromSlurmError(err, absl::StrCat("requeueing Slurm job ", slurm_job_id));
+      return Noting(StatusFromSlurmError(err, absl::StrCat("requeueing Slurm job ", slurm_job_id)));
   }
 }
 

@@ -51,10 +51,21 @@ class SlurmBackend final : public SchedulerBackend {
 
  private:
   SlurmBackend(std::string submit_host, std::string instance);
+  absl::StatusOr<uint64_t> SubmitLocked(const queue::Job& job);
+  absl::StatusOr<std::vector<BackendJob>> ListJobsLocked();
+  // libslurm retries a refused connection to slurmctld for MessageTimeout (10 s by default)
+  // before it gives up, and droccd's worker would wait that long for each call. So while the
+  // last call found slurmctld unreachable, a quick connect() to it (250 ms at most) comes
+  // first, and UNAVAILABLE at once when nothing accepts. Requires mu_.
+  absl::Status FailFastWhileDown();
+  // Records whether `result` says slurmctld is unreachable; returns it. Requires mu_.
+  template <typename T>
+  T Noting(T result);
 
   const std::string submit_host_;
   const std::string instance_;
-  std::mutex mu_;  // serializes libslurm calls (its errno is read right after each)
+  std::mutex mu_;                 // serializes libslurm calls (its errno is read right after each)
+  bool controller_down_ = false;  // GUARDED_BY(mu_)
 };
 
 }  // namespace drocc::slurm
