@@ -56,6 +56,27 @@ wait "$late" || fail "a submit while droccd restarted failed: $(cat "$T/late.err
 id3=$(cat "$T/late.id")
 assert_eq "$(as alice drocc jobs -o json | jq length)" "$((jobs_before + 1))" "jobs after a submit across a restart"
 
+# SIGTERM with 16 submissions in flight: droccd finishes the calls it has, and drocc retries
+# the others (same idempotency key) against the next droccd: every one is acknowledged and
+# stored exactly once.
+jobs_before=$(as alice drocc jobs -o json | jq length)
+for i in $(seq 1 16); do
+  as alice drocc submit --parsable -t 1 quick.sbatch >"$T/term.$i.id" 2>"$T/term.$i.err" &
+done
+sleep 0.2
+kill -TERM "$DROCCD_PID"
+timeout 15 tail --pid="$DROCCD_PID" -f /dev/null || fail "droccd still runs 15 s after SIGTERM"
+wait "$DROCCD_PID" || fail "droccd's exit status after SIGTERM with calls in flight: $?"
+DROCCD_PID=
+start_droccd
+for i in $(seq 1 16); do
+  wait -n || fail "a submit across SIGTERM failed: $(cat "$T"/term.*.err)"
+done
+term_ids=$(cat "$T"/term.*.id | sort -un | wc -l)
+assert_eq "$term_ids" 16 "distinct jobs acknowledged across SIGTERM"
+assert_eq "$(as alice drocc jobs -o json | jq length)" "$((jobs_before + 16))" "jobs stored across SIGTERM"
+for id in $(cat "$T"/term.*.id); do wait_state alice "$id" 60 COMPLETED; done
+
 # An online backup (admins only, never over a file) restores to the same jobs. (Every job
 # has ended first, so that nothing changes between the backup and the restore.)
 wait_state alice "$id2" 60 COMPLETED
