@@ -44,6 +44,7 @@ void PrintAdmission(const v1::AdmissionState& s, Format format, const std::strin
         {"last_reconciliation", s.has_last_reconciliation()
                                     ? nlohmann::json(s.last_reconciliation().seconds())
                                     : nlohmann::json(nullptr)}};
+    if (!slurm_health.empty()) j["health"] = {{"slurm", slurm_health}};
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
