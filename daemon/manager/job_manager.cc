@@ -46,6 +46,15 @@ std::string SlurmReason(const slurm::BackendJob& b, JobState to) {
   }
 }
 
+// Whether `stored` shows the transition `u` (from != to) as done. Only the worker moves a
+// job between states, so a job in u.to whose last event is u's got there by u.
+bool HoldsTransition(const Job& stored, const JobUpdate& u) {
+  if (u.from == u.to || stored.state != u.to || stored.events.empty()) return false;
+  const queue::JobEvent& last = stored.events.back();
+  // The store keeps microseconds.
+  return last.state == u.to && absl::ToUnixMicros(last.time) == absl::ToUnixMicros(u.at);
+}
+
 }  // namespace
 
 JobManager::JobManager(store::Store* store, slurm::SchedulerBackend* backend, const Clock* clock,
@@ -346,9 +355,19 @@ absl::Status JobManager::Apply(const JobUpdate& u) {
   absl::Status s = store::UpdateJobAndWait(*store_, u);
   auto it = active_.find(u.id);
   if (!s.ok()) {
+    // The store is the truth. It may hold the transition though it answered an error (the
+    // commit reached the disk, its answer did not): then it is done, and memory follows.
+    auto stored = store_->GetJob(u.id, /*with_events=*/true);
+    if (stored.ok() && HoldsTransition(*stored, u)) {
+      spdlog::warn("job {}: the store answered {} recording {} -> {}, but holds it; going on", u.id,
+                   s.ToString(), queue::JobStateName(u.from), queue::JobStateName(u.to));
+      s = absl::OkStatus();
+    }
+  }
+  if (!s.ok()) {
     spdlog::error("job {}: cannot record {} -> {}: {}", u.id, queue::JobStateName(u.from),
                   queue::JobStateName(u.to), s.ToString());
-    // The store is the truth: reload the job so memory does not drift from it.
+    // Reload the job so memory does not drift from the store.
     auto stored = store_->GetJob(u.id, false);
     if (stored.ok() && it != active_.end()) {
       if (queue::IsTerminal(stored->state)) {

@@ -154,6 +154,7 @@ class JobManager {
   void DoSetDrained(bool drained, const std::string& reason, const std::string& by,
                     const AdmissionCallback& done);
   // Writes `u` durably and mirrors it in active_; drops the job from active_ if it ended.
+  // A transition the store reports failed but holds (a lost acknowledgement) counts as done.
   absl::Status Apply(const queue::JobUpdate& u);
   uint32_t JobsInSlurm() const;
   void PublishStatus();
