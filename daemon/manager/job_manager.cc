@@ -367,7 +367,9 @@ absl::Status JobManager::Apply(const JobUpdate& u) {
   if (!s.ok()) {
     spdlog::error("job {}: cannot record {} -> {}: {}", u.id, queue::JobStateName(u.from),
                   queue::JobStateName(u.to), s.ToString());
-    // Reload the job so memory does not drift from the store.
+    // The ledger goes back to what the store holds (a settlement it did not record is
+    // undone, and made again by the next attempt); so does the job.
+    quota_.RollBack(u.id);
     auto stored = store_->GetJob(u.id, false);
     if (stored.ok() && it != active_.end()) {
       if (queue::IsTerminal(stored->state)) {
@@ -387,7 +389,7 @@ absl::Status JobManager::Apply(const JobUpdate& u) {
     pending_reason_.erase(u.id);
     quota_.RemovePending(u.id);
   }
-  if (queue::IsTerminal(u.to) && u.charged) quota_.ForgetSettlement(u.id);
+  quota_.Commit(u.id);
   if (it == active_.end()) return absl::OkStatus();
   queue::Job& job = it->second;
   if (absl::Status a = queue::ApplyUpdate(u, job); !a.ok()) return a;

@@ -277,5 +277,69 @@ TEST_F(StoreFaultsTest, AnAdmissionTheStoreHoldsButReportedFailedGoesOnToSlurm) 
   CheckInvariants();
 }
 
+TEST_F(StoreFaultsTest, ASettlementWhoseWriteFailedIsChargedOnceOnTheNextPoll) {
+  ASSERT_NO_FATAL_FAILURE(Fresh());
+  Submit();
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_->Start(SlurmId(), "n1").ok());
+  manager_->RunOnce();
+  clock_.Advance(absl::Minutes(30));
+  ASSERT_TRUE(backend_->Finish(SlurmId(), JobState::kCompleted, 0).ok());
+  faulty_->Arm(
+      Fault::Transition(JobState::kRunning, JobState::kCompleted, FaultMode::kBeforeWrite));
+  manager_->RunOnce();
+  EXPECT_EQ(faulty_->faults_injected(), 1u);
+  EXPECT_EQ(State(), JobState::kRunning);
+  CheckInvariants();  // the ledger still holds the reservation and has charged nothing
+  manager_->RunOnce();
+  ASSERT_EQ(State(), JobState::kCompleted);
+  EXPECT_EQ(Str(TheJob()->charged), "{gpu-hours: 1000}");  // 30 min of 2 GPUs, once
+  EXPECT_TRUE(TheJob()->reserved.empty());
+  CheckInvariants();
+}
+
+TEST_F(StoreFaultsTest, ASlurmRefusalWhoseWriteFailedKeepsTheReservation) {
+  ASSERT_NO_FATAL_FAILURE(Fresh());
+  backend_->FailNextSubmit(absl::InvalidArgumentError("invalid partition"));
+  faulty_->Arm(
+      Fault::Transition(JobState::kAdmitted, JobState::kRejected, FaultMode::kBeforeWrite));
+  Submit();
+  manager_->RunOnce();
+  EXPECT_EQ(faulty_->faults_injected(), 1u);
+  EXPECT_EQ(State(), JobState::kAdmitted);
+  CheckInvariants();  // the store still holds the reservation: so does the ledger
+  // Slurm takes it on the next try; it runs and is charged.
+  manager_->RunOnce();
+  ASSERT_NE(SlurmId(), 0u);
+  ASSERT_TRUE(backend_->Start(SlurmId(), "n1").ok());
+  manager_->RunOnce();
+  clock_.Advance(absl::Minutes(30));
+  ASSERT_TRUE(backend_->Finish(SlurmId(), JobState::kCompleted, 0).ok());
+  manager_->RunOnce();
+  ASSERT_EQ(State(), JobState::kCompleted);
+  EXPECT_EQ(Str(TheJob()->charged), "{gpu-hours: 1000}");
+  CheckInvariants();
+}
+
+TEST_F(StoreFaultsTest, ARequeueSettlementWhoseWriteFailedIsChargedOnce) {
+  ASSERT_NO_FATAL_FAILURE(Fresh());
+  Submit();
+  manager_->RunOnce();
+  ASSERT_TRUE(backend_->Start(SlurmId(), "n1").ok());
+  manager_->RunOnce();
+  clock_.Advance(absl::Minutes(30));
+  ASSERT_TRUE(backend_->Requeue(SlurmId()).ok());
+  faulty_->Arm(Fault::Transition(JobState::kRunning, JobState::kRequeued, FaultMode::kBeforeWrite));
+  manager_->RunOnce();
+  EXPECT_EQ(faulty_->faults_injected(), 1u);
+  EXPECT_EQ(State(), JobState::kRunning);
+  CheckInvariants();  // nothing charged in memory either
+  manager_->RunOnce();
+  ASSERT_EQ(State(), JobState::kRequeued);
+  EXPECT_EQ(Str(TheJob()->charged), "{gpu-hours: 1000}");
+  EXPECT_EQ(Str(TheJob()->reserved), "{gpu-hours: 4000}");  // 2 GPUs for 2 h, again
+  CheckInvariants();
+}
+
 }  // namespace
 }  // namespace drocc::manager
