@@ -212,16 +212,28 @@ void JobManager::DoSubmit(Job job, store::Store::InsertCallback done) {
   // Counted against the pending-job limit from now on, not only once stored.
   quota_.AddInFlight(job.project, job.user);
   std::pair<std::string, std::string> counted(job.project, job.user);
-  store_->InsertJob(std::move(job), [this, counted = std::move(counted), done = std::move(done)](
-                                        absl::StatusOr<store::InsertResult> result) {
-    std::optional<Job> stored;
-    if (result.ok() && result->created) stored = Slim(result->job);
-    Post([this, counted, stored] {
-      quota_.ForgetInFlight(counted.first, counted.second);
-      if (stored) OnSubmitted(*stored);
-    });
-    done(std::move(result));
-  });
+  std::pair<uint32_t, std::string> key(job.uid, job.idempotency_key);
+  store_->InsertJob(
+      std::move(job), [this, counted = std::move(counted), key = std::move(key),
+                       done = std::move(done)](absl::StatusOr<store::InsertResult> result) {
+        std::optional<Job> stored;
+        if (result.ok() && result->created) stored = Slim(result->job);
+        // An error may come with the job stored all the same (the commit reached the disk, its
+        // answer did not): with a key it can be found, and it is queued whether the client
+        // retries or not (a retry gets it, created=false).
+        const bool look_up = !result.ok() && !key.second.empty();
+        Post([this, counted, stored, look_up, key] {
+          quota_.ForgetInFlight(counted.first, counted.second);
+          if (stored) OnSubmitted(*stored);
+          if (!look_up) return;
+          absl::StatusOr<std::optional<Job>> found = store_->FindJobByKey(key.first, key.second);
+          if (found.ok() && found->has_value()) {
+            spdlog::warn("job {}: stored though the store answered an error; queued", (*found)->id);
+            OnSubmitted(Slim(**std::move(found)));
+          }
+        });
+        done(std::move(result));
+      });
 }
 
 void JobManager::OnSubmitted(const Job& job) {

@@ -93,7 +93,9 @@ class JobManager {
   // QuotaBook::CheckSubmission). Errors store nothing: PERMISSION_DENIED / FAILED_PRECONDITION
   // for a project the user may not use, RESOURCE_EXHAUSTED at the pending-job limit. `done`
   // runs on a store thread once the job is durable (created=false: an earlier job with the
-  // same key), or on the worker for an error.
+  // same key), or on the worker for an error. A store error may still leave the job stored
+  // (its acknowledgement was lost): a job with an idempotency key is then found and queued
+  // all the same, and a retry with that key gets it.
   void Submit(queue::Job job, store::Store::InsertCallback done);
 
   // What the job would cost and whether it could be admitted now; stores nothing.

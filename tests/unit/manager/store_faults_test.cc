@@ -341,5 +341,26 @@ TEST_F(StoreFaultsTest, ARequeueSettlementWhoseWriteFailedIsChargedOnce) {
   CheckInvariants();
 }
 
+TEST_F(StoreFaultsTest, ASubmissionTheStoreHoldsButReportedFailedIsQueued) {
+  ASSERT_NO_FATAL_FAILURE(Fresh());
+  faulty_->Arm(
+      {.match =
+           [](const store::WriteCall& w) { return w.kind == store::WriteCall::Kind::kInsertJob; },
+       .mode = FaultMode::kAfterWrite});
+  Job job = MakeJob();
+  std::promise<absl::StatusOr<store::InsertResult>> p;
+  manager_->Submit(job, [&p](absl::StatusOr<store::InsertResult> r) { p.set_value(r); });
+  manager_->RunPosted();
+  EXPECT_FALSE(p.get_future().get().ok());
+  // The client gave up; the job is stored all the same, so it must run.
+  manager_->RunOnce();
+  EXPECT_EQ(State(), JobState::kAdmitted);
+  EXPECT_NE(SlurmId(), 0u) << "a stored job was left PENDING";
+  CheckInvariants();
+  // A retry with the same key answers that job, once.
+  EXPECT_EQ(Submit(), TheJob()->id);
+  EXPECT_EQ(Jobs().size(), 1u);
+}
+
 }  // namespace
 }  // namespace drocc::manager
