@@ -683,8 +683,11 @@ void JobManager::Admit() {
                 .to = JobState::kPending,
                 .at = now,
                 .reason = reason};
-    store_->UpdateJob(std::move(u), [id](absl::Status s) {
-      if (!s.ok()) spdlog::warn("job {}: cannot store its pending reason: {}", id, s.message());
+    store_->UpdateJob(std::move(u), [this, id](absl::Status s) {
+      if (s.ok()) return;
+      spdlog::warn("job {}: cannot store its pending reason: {}", id, s.message());
+      // Not stored: the next pass writes it again.
+      Post([this, id] { pending_reason_.erase(id); });
     });
   }
 }

@@ -362,5 +362,17 @@ TEST_F(StoreFaultsTest, ASubmissionTheStoreHoldsButReportedFailedIsQueued) {
   EXPECT_EQ(Jobs().size(), 1u);
 }
 
+TEST_F(StoreFaultsTest, APendingReasonWhoseWriteFailedIsWrittenAgain) {
+  ASSERT_NO_FATAL_FAILURE(Fresh());
+  Drain();
+  faulty_->Arm(Fault::Transition(JobState::kPending, JobState::kPending, FaultMode::kBeforeWrite));
+  Submit();
+  manager_->RunOnce();
+  EXPECT_EQ(faulty_->faults_injected(), 1u);
+  EXPECT_EQ(TheJob()->reason, "queued");
+  manager_->RunOnce();
+  EXPECT_EQ(TheJob()->reason, "admission drained by an admin: maintenance");
+}
+
 }  // namespace
 }  // namespace drocc::manager
