@@ -2,9 +2,16 @@
 // duplicated or charged twice"). A real SqliteStore on a temporary file, wrapped in a
 // FaultInjectingStore; FakeBackend plays Slurm, FakeClock the time.
 //
-// A fault is injected at one write; after each round the invariants are checked on the
-// manager's live quota state and on a QuotaBook loaded afresh from the database (what a
-// restarted droccd would see).
+// Single faults at the steps where droccd once got it wrong, then every write of every step:
+// each scenario drives one job through a piece of its life (submission, admission with its
+// reservation, the recording of its Slurm id, running, a requeue, its end and settlement, a
+// cancel, a drain). It runs once without faults, which numbers its writes; then once for
+// every write and both fault modes (the write fails and nothing is stored; the write is
+// stored but reported failed), each on a fresh database. After every round the invariants
+// are checked on the manager's live quota state and on a QuotaBook loaded afresh from the
+// database (what a restarted droccd would see); at the end the job must have ended as in the
+// run without faults, charged exactly as much, once, with as many Slurm submissions, also
+// after a restart and more rounds.
 
 #include <gtest/gtest.h>
 
@@ -66,8 +73,8 @@ class StoreFaultsTest : public ::testing::Test {
   // A new database, Slurm and manager; nothing armed.
   void Fresh() {
     Close();
-    dir_ = std::make_unique<store::TempDir>();
-    clock_.Set(absl::FromUnixSeconds(1'798'761'600));  // 2027-01-01
+    dir_ = std::make_unique<store::TempDir>(store::MemoryTempParent());  // hundreds of runs
+    clock_.Set(absl::FromUnixSeconds(1'798'761'600));                    // 2027-01-01
     backend_ = std::make_unique<slurm::FakeBackend>(&clock_, 500);
     auto s = store::SqliteStore::Open({.path = dir_->File("droccd.db")});
     ASSERT_TRUE(s.ok()) << s.status();
@@ -254,6 +261,16 @@ class StoreFaultsTest : public ::testing::Test {
     return Until("the job is in Slurm", [&] { return SlurmId() != 0; });
   }
 
+  // Submitted, admitted, started by Slurm a minute later and seen RUNNING; false (and a
+  // failure) if it never gets there.
+  bool Running() {
+    Submit();
+    if (!UntilInSlurm()) return false;
+    clock_.Advance(absl::Minutes(1));
+    EXPECT_TRUE(backend_->Start(SlurmId(), "n1").ok());
+    return UntilState(JobState::kRunning);
+  }
+
   std::unique_ptr<store::TempDir> dir_;
   FakeClock clock_;
   std::unique_ptr<slurm::FakeBackend> backend_;
@@ -279,10 +296,7 @@ TEST_F(StoreFaultsTest, AnAdmissionTheStoreHoldsButReportedFailedGoesOnToSlurm) 
 
 TEST_F(StoreFaultsTest, ASettlementWhoseWriteFailedIsChargedOnceOnTheNextPoll) {
   ASSERT_NO_FATAL_FAILURE(Fresh());
-  Submit();
-  manager_->RunOnce();
-  ASSERT_TRUE(backend_->Start(SlurmId(), "n1").ok());
-  manager_->RunOnce();
+  ASSERT_TRUE(Running());
   clock_.Advance(absl::Minutes(30));
   ASSERT_TRUE(backend_->Finish(SlurmId(), JobState::kCompleted, 0).ok());
   faulty_->Arm(
@@ -323,10 +337,7 @@ TEST_F(StoreFaultsTest, ASlurmRefusalWhoseWriteFailedKeepsTheReservation) {
 
 TEST_F(StoreFaultsTest, ARequeueSettlementWhoseWriteFailedIsChargedOnce) {
   ASSERT_NO_FATAL_FAILURE(Fresh());
-  Submit();
-  manager_->RunOnce();
-  ASSERT_TRUE(backend_->Start(SlurmId(), "n1").ok());
-  manager_->RunOnce();
+  ASSERT_TRUE(Running());
   clock_.Advance(absl::Minutes(30));
   ASSERT_TRUE(backend_->Requeue(SlurmId()).ok());
   faulty_->Arm(Fault::Transition(JobState::kRunning, JobState::kRequeued, FaultMode::kBeforeWrite));
@@ -372,6 +383,206 @@ TEST_F(StoreFaultsTest, APendingReasonWhoseWriteFailedIsWrittenAgain) {
   EXPECT_EQ(TheJob()->reason, "queued");
   manager_->RunOnce();
   EXPECT_EQ(TheJob()->reason, "admission drained by an admin: maintenance");
+}
+
+// --- Every write of every step, both ways.
+
+// Scenarios: one job through a piece of its life, driven as the client and Slurm would.
+class StepFaultsTest : public StoreFaultsTest {
+ public:
+  void RequeuedThenCompleted() {
+    if (!Running()) return;
+    clock_.Advance(absl::Minutes(30));
+    ASSERT_TRUE(backend_->Requeue(SlurmId()).ok());
+    if (!UntilState(JobState::kRequeued)) return;
+    clock_.Advance(absl::Minutes(1));
+    ASSERT_TRUE(backend_->Start(SlurmId(), "n2").ok());
+    if (!UntilState(JobState::kRunning)) return;
+    clock_.Advance(absl::Minutes(30));
+    ASSERT_TRUE(backend_->Finish(SlurmId(), JobState::kCompleted, 0).ok());
+    UntilState(JobState::kCompleted);
+  }
+
+  void LostBySlurm() {
+    if (!Running()) return;
+    clock_.Advance(absl::Minutes(30));
+    ASSERT_TRUE(backend_->Forget(SlurmId()));
+    UntilState(JobState::kLost);
+  }
+
+  void RefusedBySlurm() {
+    backend_->FailNextSubmit(absl::InvalidArgumentError("invalid partition"));
+    Submit();
+    Until("the job is REJECTED", [&] {
+      backend_->FailNextSubmit(absl::InvalidArgumentError("invalid partition"));
+      return State() == JobState::kRejected;
+    });
+  }
+
+  void CancelledWhilePending() {
+    Drain();
+    JobId id = Submit();
+    manager_->RunOnce();  // an admission pass: the job waits, with the drain as its reason
+    CheckInvariants();
+    Cancel(id);
+    UntilState(JobState::kCancelled);
+  }
+
+  void CancelledWhileWaitingInSlurm() {
+    JobId id = Submit();
+    if (!UntilInSlurm()) return;
+    manager_->RunOnce();  // a poll: Slurm's reason for the wait is stored
+    CheckInvariants();
+    Cancel(id);
+    UntilState(JobState::kCancelled);
+  }
+
+  void CancelledWhileRunning() {
+    if (!Running()) return;
+    clock_.Advance(absl::Minutes(12));
+    Cancel(TheJob()->id);
+    UntilState(JobState::kCancelled);
+  }
+
+ protected:
+  // Runs `scenario` on a fresh database with `fault` armed (if any), then more rounds, a
+  // restart and more rounds; answers how the job ended.
+  Outcome Run(void (StepFaultsTest::*scenario)(), std::optional<Fault> fault) {
+    Fresh();
+    if (fault) faulty_->Arm(*fault);
+    (this->*scenario)();
+    for (int round = 0; round < 2; ++round) {
+      manager_->RunOnce();
+      CheckInvariants();
+    }
+    Restart();
+    for (int round = 0; round < 2; ++round) {
+      manager_->RunOnce();
+      CheckInvariants();
+    }
+    std::vector<Job> jobs = Jobs();
+    EXPECT_EQ(jobs.size(), 1u) << "one submission, however often retried, is one job";
+    Outcome out;
+    if (!jobs.empty()) {
+      out.state = jobs[0].state;
+      out.charged = jobs[0].charged;
+    }
+    out.slurm_submissions = backend_->submitted().size();
+    return out;
+  }
+};
+
+int Failures() {
+  return ::testing::UnitTest::GetInstance()->current_test_info()->result()->total_part_count();
+}
+
+struct Scenario {
+  const char* name;
+  void (StepFaultsTest::*run)();
+  // Its writes without faults, in order (WriteCall::Describe without "write N: "): the steps
+  // a fault is injected at. A change of droccd that writes differently shows here first.
+  std::vector<std::string> writes;
+  JobState end;               // how the job ends without faults
+  int64_t charged_gpu_milli;  // and what it is charged
+  size_t slurm_submissions;   // and how often it is handed to Slurm
+};
+
+constexpr char kInsert[] = "InsertJob (PENDING job of carol, key submit-1)";
+constexpr char kAdmit[] = "UpdateJob job 1 PENDING -> ADMITTED, reserved";
+constexpr char kSlurmId[] = "UpdateJob job 1 ADMITTED -> ADMITTED, Slurm id 500";
+constexpr char kRun[] = "UpdateJob job 1 ADMITTED -> RUNNING";
+
+// 2 GPUs for at most 2 h: 4 gpu-hours reserved. Charged: 30 min + 30 min = 2 gpu-hours;
+// 30 min = 1; 12 min = 0.4.
+const Scenario kScenarios[] = {
+    {"requeued, then completed",
+     &StepFaultsTest::RequeuedThenCompleted,
+     {kInsert, kAdmit, kSlurmId, kRun, "UpdateJob job 1 RUNNING -> REQUEUED, reserved, charges",
+      "UpdateJob job 1 REQUEUED -> RUNNING",
+      "UpdateJob job 1 RUNNING -> COMPLETED, reserved, charges"},
+     JobState::kCompleted,
+     2000,
+     1},
+    {"lost by Slurm while running",
+     &StepFaultsTest::LostBySlurm,
+     {kInsert, kAdmit, kSlurmId, kRun, "UpdateJob job 1 RUNNING -> LOST, reserved, charges"},
+     JobState::kLost,
+     1000,
+     1},
+    {"refused by Slurm",
+     &StepFaultsTest::RefusedBySlurm,
+     {kInsert, kAdmit, "UpdateJob job 1 ADMITTED -> REJECTED, reserved"},
+     JobState::kRejected,
+     0,
+     0},
+    {"cancelled while pending (drained)",
+     &StepFaultsTest::CancelledWhilePending,
+     {"PutSetting admission.drain", kInsert, "UpdateJob job 1 PENDING -> PENDING",
+      "UpdateJob job 1 PENDING -> CANCELLED"},
+     JobState::kCancelled,
+     0,
+     0},
+    {"cancelled while waiting in Slurm",
+     &StepFaultsTest::CancelledWhileWaitingInSlurm,
+     {kInsert, kAdmit, kSlurmId, "UpdateJob job 1 ADMITTED -> ADMITTED",
+      "UpdateJob job 1 ADMITTED -> ADMITTED", "UpdateJob job 1 ADMITTED -> CANCELLED, reserved"},
+     JobState::kCancelled,
+     0,
+     1},
+    {"cancelled while running",
+     &StepFaultsTest::CancelledWhileRunning,
+     {kInsert, kAdmit, kSlurmId, kRun, "UpdateJob job 1 RUNNING -> RUNNING",
+      "UpdateJob job 1 RUNNING -> CANCELLED, reserved, charges"},
+     JobState::kCancelled,
+     400,
+     1},
+};
+
+TEST_F(StepFaultsTest, EveryWriteOfEveryStepFailsCleanlyOrSucceedsFully) {
+  std::vector<std::string> failed;
+  for (const Scenario& sc : kScenarios) {
+    SCOPED_TRACE(sc.name);
+    // Without faults: the writes, and the outcome every faulty run must reach too.
+    const int failures_before_baseline = Failures();
+    const Outcome expected = Run(sc.run, std::nullopt);
+    const int64_t gpu =
+        expected.charged.contains("gpu-hours") ? expected.charged.at("gpu-hours") : 0;
+    if (Failures() != failures_before_baseline || expected.state != sc.end ||
+        gpu != sc.charged_gpu_milli || expected.slurm_submissions != sc.slurm_submissions) {
+      ADD_FAILURE() << "without faults the job ends " << queue::JobStateName(expected.state)
+                    << " charged " << gpu << " milli gpu-hours after " << expected.slurm_submissions
+                    << " Slurm submissions";
+      failed.push_back(absl::StrCat(sc.name, ", without faults"));
+      continue;
+    }
+    const std::vector<std::string> steps = faulty_->history();
+    std::vector<std::string> writes;
+    for (const std::string& step : steps) writes.push_back(step.substr(step.find(": ") + 2));
+    if (writes != sc.writes) {
+      ADD_FAILURE() << "the writes without faults are now\n  " << absl::StrJoin(writes, "\n  ")
+                    << "\nupdate the table (every write is a step to inject a fault at)";
+      failed.push_back(absl::StrCat(sc.name, ", its writes"));
+    }
+
+    for (size_t i = 0; i < steps.size(); ++i) {
+      for (FaultMode mode : {FaultMode::kBeforeWrite, FaultMode::kAfterWrite}) {
+        const std::string step =
+            absl::StrCat(sc.name, ", ", steps[i],
+                         mode == FaultMode::kBeforeWrite ? " fails, nothing stored"
+                                                         : " is stored but reported failed");
+        SCOPED_TRACE(step);
+        const int failures_before = Failures();
+        const Outcome got = Run(sc.run, Fault::NthWrite(i + 1, mode));
+        EXPECT_EQ(faulty_->faults_injected(), 1u) << "the fault never hit its write";
+        EXPECT_EQ(got.state, expected.state);
+        EXPECT_EQ(Str(got.charged), Str(expected.charged)) << "charged once, as without faults";
+        EXPECT_EQ(got.slurm_submissions, expected.slurm_submissions);
+        if (Failures() != failures_before) failed.push_back(step);
+      }
+    }
+  }
+  EXPECT_TRUE(failed.empty()) << "steps that broke an invariant:\n  "
+                              << absl::StrJoin(failed, "\n  ");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "tests/unit/store/test_util.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -12,8 +13,8 @@
 
 namespace drocc::store {
 
-TempDir::TempDir() {
-  std::string tmpl = ::testing::TempDir() + "/drocc-store-XXXXXX";
+TempDir::TempDir(const std::string& parent) {
+  std::string tmpl = (parent.empty() ? ::testing::TempDir() : parent) + "/drocc-store-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + tmpl);
   path_ = tmpl;
 }
@@ -21,6 +22,12 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string MemoryTempParent() {
+  constexpr char kShm[] = "/dev/shm";
+  std::error_code ec;
+  return std::filesystem::is_directory(kShm, ec) && access(kShm, W_OK) == 0 ? kShm : "";
 }
 
 absl::Time T(int64_t seconds) { return absl::FromUnixSeconds(1'767'225'600 + seconds); }

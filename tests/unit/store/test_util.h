@@ -11,10 +11,11 @@
 
 namespace drocc::store {
 
-// A fresh directory under the test temp dir, removed with everything in it on destruction.
+// A fresh directory under `parent` (empty: the test temp dir), removed with everything in it
+// on destruction.
 class TempDir {
  public:
-  TempDir();
+  explicit TempDir(const std::string& parent = "");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -25,6 +26,10 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// /dev/shm when it is a writable directory, else "" (the test temp dir): for tests that write
+// many small databases and test what droccd does, not what the disk does (no fsync cost).
+std::string MemoryTempParent();
 
 // 2026-01-01 plus `seconds`: whole seconds, so they survive the store's microseconds.
 absl::Time T(int64_t seconds);
