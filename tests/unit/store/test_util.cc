@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -58,6 +61,18 @@ queue::Job MakeJob(uint32_t uid, std::string project, int64_t submit_s,
   job.spec.signal = {.signal = 10, .seconds_before = 120, .batch_only = true};
   job.spec.labels = {{"team", "vision"}, {"run", "42"}};
   return job;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+size_t FirstDifference(const std::string& a, const std::string& b) {
+  const size_t n = std::min(a.size(), b.size());
+  return static_cast<size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin());
 }
 
 absl::StatusOr<std::string> QueryText(const std::string& path, const std::string& sql) {

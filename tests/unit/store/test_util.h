@@ -39,6 +39,13 @@ absl::Time T(int64_t seconds);
 queue::Job MakeJob(uint32_t uid = 1000, std::string project = "ml-lab", int64_t submit_s = 0,
                    std::string idempotency_key = "");
 
+// The whole file at `path` ("" if it cannot be read).
+std::string ReadBytes(const std::string& path);
+
+// The offset of the first byte where `a` and `b` differ (the shorter one's size when one
+// is a prefix of the other).
+size_t FirstDifference(const std::string& a, const std::string& b);
+
 // The first column of the first row of `sql`, as text ("" for NULL), read through a fresh
 // connection to the database at `path` (not the store's); NOT_FOUND when there is no row.
 absl::StatusOr<std::string> QueryText(const std::string& path, const std::string& sql);
