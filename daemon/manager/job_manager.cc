@@ -46,6 +46,15 @@ std::string SlurmReason(const slurm::BackendJob& b, JobState to) {
   }
 }
 
+// Whether `stored` shows the transition `u` (from != to) as done. Only the worker moves a
+// job between states, so a job in u.to whose last event is u's got there by u.
+bool HoldsTransition(const Job& stored, const JobUpdate& u) {
+  if (u.from == u.to || stored.state != u.to || stored.events.empty()) return false;
+  const queue::JobEvent& last = stored.events.back();
+  // The store keeps microseconds.
+  return last.state == u.to && absl::ToUnixMicros(last.time) == absl::ToUnixMicros(u.at);
+}
+
 }  // namespace
 
 std::string SlurmOutageText(const AdmissionStatus& status) {
@@ -211,16 +220,28 @@ void JobManager::DoSubmit(Job job, store::Store::InsertCallback done) {
   // Counted against the pending-job limit from now on, not only once stored.
   quota_.AddInFlight(job.project, job.user);
   std::pair<std::string, std::string> counted(job.project, job.user);
-  store_->InsertJob(std::move(job), [this, counted = std::move(counted), done = std::move(done)](
-                                        absl::StatusOr<store::InsertResult> result) {
-    std::optional<Job> stored;
-    if (result.ok() && result->created) stored = Slim(result->job);
-    Post([this, counted, stored] {
-      quota_.ForgetInFlight(counted.first, counted.second);
-      if (stored) OnSubmitted(*stored);
-    });
-    done(std::move(result));
-  });
+  std::pair<uint32_t, std::string> key(job.uid, job.idempotency_key);
+  store_->InsertJob(
+      std::move(job), [this, counted = std::move(counted), key = std::move(key),
+                       done = std::move(done)](absl::StatusOr<store::InsertResult> result) {
+        std::optional<Job> stored;
+        if (result.ok() && result->created) stored = Slim(result->job);
+        // An error may come with the job stored all the same (the commit reached the disk, its
+        // answer did not): with a key it can be found, and it is queued whether the client
+        // retries or not (a retry gets it, created=false).
+        const bool look_up = !result.ok() && !key.second.empty();
+        Post([this, counted, stored, look_up, key] {
+          quota_.ForgetInFlight(counted.first, counted.second);
+          if (stored) OnSubmitted(*stored);
+          if (!look_up) return;
+          absl::StatusOr<std::optional<Job>> found = store_->FindJobByKey(key.first, key.second);
+          if (found.ok() && found->has_value()) {
+            spdlog::warn("job {}: stored though the store answered an error; queued", (*found)->id);
+            OnSubmitted(Slim(**std::move(found)));
+          }
+        });
+        done(std::move(result));
+      });
 }
 
 void JobManager::OnSubmitted(const Job& job) {
@@ -354,9 +375,21 @@ absl::Status JobManager::Apply(const JobUpdate& u) {
   absl::Status s = store::UpdateJobAndWait(*store_, u);
   auto it = active_.find(u.id);
   if (!s.ok()) {
+    // The store is the truth. It may hold the transition though it answered an error (the
+    // commit reached the disk, its answer did not): then it is done, and memory follows.
+    auto stored = store_->GetJob(u.id, /*with_events=*/true);
+    if (stored.ok() && HoldsTransition(*stored, u)) {
+      spdlog::warn("job {}: the store answered {} recording {} -> {}, but holds it; going on", u.id,
+                   s.ToString(), queue::JobStateName(u.from), queue::JobStateName(u.to));
+      s = absl::OkStatus();
+    }
+  }
+  if (!s.ok()) {
     spdlog::error("job {}: cannot record {} -> {}: {}", u.id, queue::JobStateName(u.from),
                   queue::JobStateName(u.to), s.ToString());
-    // The store is the truth: reload the job so memory does not drift from it.
+    // The ledger goes back to what the store holds (a settlement it did not record is
+    // undone, and made again by the next attempt); so does the job.
+    quota_.RollBack(u.id);
     auto stored = store_->GetJob(u.id, false);
     if (stored.ok() && it != active_.end()) {
       if (queue::IsTerminal(stored->state)) {
@@ -376,7 +409,7 @@ absl::Status JobManager::Apply(const JobUpdate& u) {
     pending_reason_.erase(u.id);
     quota_.RemovePending(u.id);
   }
-  if (queue::IsTerminal(u.to) && u.charged) quota_.ForgetSettlement(u.id);
+  quota_.Commit(u.id);
   if (it == active_.end()) return absl::OkStatus();
   queue::Job& job = it->second;
   if (absl::Status a = queue::ApplyUpdate(u, job); !a.ok()) return a;
@@ -782,8 +815,11 @@ void JobManager::Admit() {
                 .to = JobState::kPending,
                 .at = now,
                 .reason = reason};
-    store_->UpdateJob(std::move(u), [id](absl::Status s) {
-      if (!s.ok()) spdlog::warn("job {}: cannot store its pending reason: {}", id, s.message());
+    store_->UpdateJob(std::move(u), [this, id](absl::Status s) {
+      if (s.ok()) return;
+      spdlog::warn("job {}: cannot store its pending reason: {}", id, s.message());
+      // Not stored: the next pass writes it again.
+      Post([this, id] { pending_reason_.erase(id); });
     });
   }
 }

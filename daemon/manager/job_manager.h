@@ -113,7 +113,9 @@ class JobManager {
   // QuotaBook::CheckSubmission). Errors store nothing: PERMISSION_DENIED / FAILED_PRECONDITION
   // for a project the user may not use, RESOURCE_EXHAUSTED at the pending-job limit. `done`
   // runs on a store thread once the job is durable (created=false: an earlier job with the
-  // same key), or on the worker for an error.
+  // same key), or on the worker for an error. A store error may still leave the job stored
+  // (its acknowledgement was lost): a job with an idempotency key is then found and queued
+  // all the same, and a retry with that key gets it.
   void Submit(queue::Job job, store::Store::InsertCallback done);
 
   // What the job would cost and whether it could be admitted now; stores nothing.
@@ -183,6 +185,7 @@ class JobManager {
   void DoSetDrained(bool drained, const std::string& reason, const std::string& by,
                     const AdmissionCallback& done);
   // Writes `u` durably and mirrors it in active_; drops the job from active_ if it ended.
+  // A transition the store reports failed but holds (a lost acknowledgement) counts as done.
   absl::Status Apply(const queue::JobUpdate& u);
   uint32_t JobsInSlurm() const;
   void PublishStatus();

@@ -707,7 +707,9 @@ void QuotaBook::Release(queue::JobId id) {
 
 void QuotaBook::Settle(const queue::Job& job, const slurm::BackendJob* slurm, queue::JobUpdate& u,
                        absl::Time now) {
-  if (ledger_.FindReservation(job.id) == nullptr) return;  // admitted before quotas existed
+  const quota::Reservation* held = ledger_.FindReservation(job.id);
+  if (held == nullptr) return;  // admitted before quotas existed
+  Provisional& p = provisional_[job.id] = Provisional{.released = *held};
   absl::Time start = job.start_time;
   if (slurm != nullptr && slurm->start_time != absl::InfinitePast()) start = slurm->start_time;
   if (u.start_time) start = *u.start_time;
@@ -722,20 +724,24 @@ void QuotaBook::Settle(const queue::Job& job, const slurm::BackendJob* slurm, qu
     // Slurm forgot the job: charge what it may have run, at most its time limit.
     end = std::min(end, start + absl::Seconds(job.spec.time_limit_s));
   }
-  SettleRun(job, slurm, start, end, u, now);
+  p.settlement = SettleRun(job, slurm, start, end, u, now);
+  p.usage_end = end;
 }
 
 void QuotaBook::SettleRequeued(const queue::Job& job, const slurm::BackendJob* slurm,
                                absl::Time run_end, queue::JobUpdate& u, absl::Time now) {
   const quota::Reservation* held = ledger_.FindReservation(job.id);
   if (held == nullptr || job.start_time == absl::InfinitePast()) return;
+  Provisional& p = provisional_[job.id] = Provisional{.released = *held};
   const quota::Reservation again{
       .job = job.id, .project = held->project, .amount = held->amount, .at = now};
   absl::Time end = run_end;
   if (job.spec.time_limit_s > 0) {
     end = std::min(end, job.start_time + absl::Seconds(job.spec.time_limit_s));
   }
-  if (!SettleRun(job, slurm, job.start_time, end, u, now)) return;
+  p.settlement = SettleRun(job, slurm, job.start_time, end, u, now);
+  p.usage_end = end;
+  if (!p.settlement) return;
   // The run is charged; the next one holds the job's cost again, as at admission.
   ledger_.ForgetSettlement(job.id);
   if (absl::Status s = ledger_.RestoreReservation(again); !s.ok()) {
@@ -743,13 +749,40 @@ void QuotaBook::SettleRequeued(const queue::Job& job, const slurm::BackendJob* s
                   s.ToString());
     u.reserved = queue::AmountMap{};
   } else {
+    p.reserved_again = true;
     u.reserved = ToAmountMap(again.amount);
   }
   u.start_time = absl::InfinitePast();
 }
 
-bool QuotaBook::SettleRun(const queue::Job& job, const slurm::BackendJob* slurm, absl::Time start,
-                          absl::Time end, queue::JobUpdate& u, absl::Time now) {
+void QuotaBook::Commit(queue::JobId id) {
+  auto it = provisional_.find(id);
+  if (it == provisional_.end()) return;
+  const Provisional& p = it->second;
+  if (p.settlement) fair_share_.AddUsage(p.settlement->project, p.settlement->actual, p.usage_end);
+  ledger_.ForgetSettlement(id);
+  provisional_.erase(it);
+}
+
+void QuotaBook::RollBack(queue::JobId id) {
+  auto it = provisional_.find(id);
+  if (it == provisional_.end()) return;
+  const Provisional p = std::move(it->second);
+  provisional_.erase(it);
+  absl::Status s;
+  if (p.reserved_again) s.Update(ledger_.Release(id));
+  if (p.settlement) s.Update(ledger_.UndoSettle(*p.settlement));
+  if (ledger_.FindReservation(id) == nullptr) s.Update(ledger_.RestoreReservation(p.released));
+  if (!s.ok()) {
+    spdlog::error("job {}: cannot undo a settlement the store did not record: {}", id,
+                  s.ToString());
+  }
+}
+
+std::optional<quota::Settlement> QuotaBook::SettleRun(const queue::Job& job,
+                                                      const slurm::BackendJob* slurm,
+                                                      absl::Time start, absl::Time end,
+                                                      queue::JobUpdate& u, absl::Time now) {
   if (end < start) end = start;
   // Slurm's allocation when it reports one. GPUs are GRES, and Slurm always allocates at
   // least what a job asked for: a record without a GPU count means "as requested".
@@ -774,7 +807,7 @@ bool QuotaBook::SettleRun(const queue::Job& job, const slurm::BackendJob* slurm,
     ledger_.Release(job.id).IgnoreError();
     u.reserved = queue::AmountMap{};
     u.charged = job.charged;
-    return false;
+    return std::nullopt;
   }
   queue::AmountMap charged = job.charged;
   for (const auto& [name, milli] : ToAmountMap(st->actual)) charged[name] += milli;
@@ -792,8 +825,7 @@ bool QuotaBook::SettleRun(const queue::Job& job, const slurm::BackendJob* slurm,
                    quota::FormatAmount(st->overdraft[r], catalog().Name(r)), job.project);
     }
   }
-  fair_share_.AddUsage(job.project, st->actual, end);
-  return true;
+  return *std::move(st);
 }
 
 queue::AmountMap QuotaBook::ToAmountMap(const ResourceVector& v) const {

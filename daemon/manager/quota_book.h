@@ -154,27 +154,43 @@ class QuotaBook {
   // Settles a job that ended: charges what it used (Slurm's allocation × elapsed time; the
   // requested resources when Slurm reported no allocation) and releases its reservation.
   // Fills `u` (the job's transition to its end state) with the charges to write. A job that
-  // never started is charged nothing. Call ForgetSettlement once `u` is durable.
+  // never started is charged nothing. Provisional until Commit or RollBack.
   void Settle(const queue::Job& job, const slurm::BackendJob* slurm, queue::JobUpdate& u,
               absl::Time now);
   // Settles the run of a job that Slurm requeued (`u`: its transition to REQUEUED): charges
   // that run, [job.start_time, run_end), like Settle, and reserves the job's cost again for
   // the next run (without re-checking the budget: the job is already in Slurm). Fills u's
   // charges, charged (the sum over all runs so far), reserved and clears its start time. A
-  // job with no recorded start is left as it is. Call ForgetSettlement once `u` is durable.
+  // job with no recorded start is left as it is. Provisional until Commit or RollBack.
   void SettleRequeued(const queue::Job& job, const slurm::BackendJob* slurm, absl::Time run_end,
                       queue::JobUpdate& u, absl::Time now);
-  void ForgetSettlement(queue::JobId id) { ledger_.ForgetSettlement(id); }
+  // Settle and SettleRequeued change the ledger before the manager writes the transition
+  // that carries the change. Commit once that write is durable: the usage counts for fair
+  // share and the settlement is forgotten (the store has it). RollBack if the store did not
+  // take it: the ledger goes back to what the store still holds (the draws given back, the
+  // reservation held again), so the next attempt settles the same run again, once. Both do
+  // nothing for a job without such a change.
+  void Commit(queue::JobId id);
+  void RollBack(queue::JobId id);
 
   // Amounts by resource name, for the store and the API.
   queue::AmountMap ToAmountMap(const quota::ResourceVector& v) const;
 
  private:
+  // A ledger change for a transition not yet durable (see Commit).
+  struct Provisional {
+    quota::Reservation released;                  // what the job held before
+    std::optional<quota::Settlement> settlement;  // what its run was charged, if it ran
+    absl::Time usage_end = absl::InfinitePast();  // the run's end, for fair share
+    bool reserved_again = false;                  // SettleRequeued held its cost again
+  };
+
   // Charges the run [start, end) of a job holding a reservation: fills u.charged (the job's
-  // earlier runs plus this one) and u.charges. false when it could not be settled (logged;
-  // the reservation is released).
-  bool SettleRun(const queue::Job& job, const slurm::BackendJob* slurm, absl::Time start,
-                 absl::Time end, queue::JobUpdate& u, absl::Time now);
+  // earlier runs plus this one) and u.charges, and answers the settlement. nullopt when it
+  // could not be settled (logged; the reservation is released).
+  std::optional<quota::Settlement> SettleRun(const queue::Job& job, const slurm::BackendJob* slurm,
+                                             absl::Time start, absl::Time end, queue::JobUpdate& u,
+                                             absl::Time now);
   // What admission does not need of a pending job, beside it in a parallel vector.
   struct PendingMeta {
     uint32_t project = 0;  // into names_
@@ -222,6 +238,7 @@ class QuotaBook {
   // Pending jobs per project and per (project, user), stored or in flight.
   std::unordered_map<std::string, uint32_t> pending_count_;
   std::map<std::pair<std::string, std::string>, uint32_t> user_pending_count_;
+  std::unordered_map<queue::JobId, Provisional> provisional_;
 };
 
 }  // namespace drocc::manager

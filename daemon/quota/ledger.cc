@@ -324,6 +324,26 @@ absl::Status Ledger::Release(JobId job) {
   return absl::OkStatus();
 }
 
+absl::Status Ledger::UndoSettle(const Settlement& s) {
+  for (const GrantDraw& d : s.draws) {
+    auto it = grant_index_.find(d.grant);
+    if (it == grant_index_.end() || grants_[it->second].charged < d.amount) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", s.job, " drew ", FormatAmount(d.amount, catalog_.Name(d.resource)),
+                       " from grant ", d.grant,
+                       ", which no longer holds that charge; its settlement cannot be undone"));
+    }
+  }
+  for (const GrantDraw& d : s.draws) grants_[grant_index_.at(d.grant)].charged -= d.amount;
+  Book& book = books_[s.project];
+  for (size_t i = 0; i < kMaxResources; ++i) {
+    const ResourceId r = static_cast<ResourceId>(i);
+    book.overdraft[r] -= s.overdraft[r];
+  }
+  settled_.erase(s.job);
+  return absl::OkStatus();
+}
+
 ResourceBalance Ledger::Balance(const std::string& project, ResourceId resource, absl::Time now,
                                 absl::Duration expiring_window) const {
   ResourceBalance b;

@@ -130,6 +130,13 @@ class Ledger {
   // none; FAILED_PRECONDITION if it was already settled.
   absl::Status Release(JobId job);
 
+  // Reverses Settle for a settlement the store never recorded (the write that carried it
+  // failed): gives each draw back to its grant, takes back the overdraft and forgets the
+  // settlement, so the job can be settled again. The reservation Settle released is not held
+  // again: RestoreReservation does that. FAILED_PRECONDITION, and nothing changes, if a
+  // draw's grant is gone or holds less than the draw.
+  absl::Status UndoSettle(const Settlement& s);
+
   // `project`'s position in `resource` at `now`. Unknown projects have an all-zero balance.
   ResourceBalance Balance(const std::string& project, ResourceId resource, absl::Time now,
                           absl::Duration expiring_window = kDefaultExpiringWindow) const;

@@ -227,15 +227,19 @@ absl::StatusOr<int> ReadSchemaVersion(Connection& conn) {
   return static_cast<int>(stmt.Int(0));
 }
 
-absl::Status Migrate(Connection& conn, int target) {
+absl::Status CheckNotNewer(Connection& conn) {
   ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
-  if (current > kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "job database \"", conn.path(), "\" has schema version ", current,
-        " but this droccd knows versions up to ", kSchemaVersion,
-        ": a newer droccd wrote it. Run a droccd at least as new, or restore a backup made "
-        "by this version"));
-  }
+  if (current <= kSchemaVersion) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "job database \"", conn.path(), "\" has schema version ", current,
+      " but this droccd knows versions up to ", kSchemaVersion,
+      ": a newer droccd wrote it. Run a droccd at least as new, or restore a backup made "
+      "by this version"));
+}
+
+absl::Status Migrate(Connection& conn, int target) {
+  RETURN_IF_ERROR(CheckNotNewer(conn));
+  ASSIGN_OR_RETURN(int current, ReadSchemaVersion(conn));
   if (current > target) {
     return absl::FailedPreconditionError(absl::StrCat("job database \"", conn.path(),
                                                       "\" has schema version ", current,

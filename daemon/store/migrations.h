@@ -18,6 +18,11 @@ inline constexpr int kSchemaVersion = 6;
 
 absl::StatusOr<int> ReadSchemaVersion(Connection& conn);
 
+// FAILED_PRECONDITION, saying what to do, if a newer droccd wrote the database (its version
+// is above kSchemaVersion). Only reads: SqliteStore::Open checks this before it changes
+// anything in the file, its journal mode included, so the newer droccd finds it as it was.
+absl::Status CheckNotNewer(Connection& conn);
+
 // Applies the migrations after the database's version, up to `target`. FAILED_PRECONDITION
 // if the database is newer than kSchemaVersion or than `target`.
 // Production always migrates to kSchemaVersion (SqliteStore::Open). TEST-ONLY: a lower

@@ -97,7 +97,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStore
   ConnectionOptions write_options{.busy_timeout = options.busy_timeout, .create = true};
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
                    Connection::Open(options.path, write_options));
-  RETURN_IF_ERROR(UseWal(*writer));  // the first read of the file: reports a corrupt one
+  // The first read of the file: reports a corrupt one, and refuses one from a newer droccd
+  // before anything in it changes.
+  RETURN_IF_ERROR(CheckNotNewer(*writer));
+  RETURN_IF_ERROR(UseWal(*writer));
   // FULL: the WAL is synced at every commit, so an acknowledged write survives power loss.
   RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous = FULL"));
   RETURN_IF_ERROR(Migrate(*writer));

@@ -442,6 +442,48 @@ TEST_F(LedgerTest, RestoreRebuildsWhatAStoreRecorded) {
   EXPECT_EQ(ledger_.FindSettlement(7), nullptr);
 }
 
+TEST_F(LedgerTest, UndoSettleGivesTheDrawsAndOverdraftBack) {
+  // Two grants and an overdraft in one settlement: the first grant ends an hour into the run.
+  AddGpuGrant(1, "10", Day(2026, 1, 1), clock_.Now() - absl::Hours(1));
+  AddGpuGrant(2, "5", Day(2026, 1, 1), Day(2026, 12, 1));
+  ASSERT_TRUE(ledger_.RestoreReservation({.job = 7, .project = "ml", .amount = Gpu("12")}).ok());
+  auto s = SettleRun(7, "20", absl::Hours(2));
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->draws.size(), 2u);
+  ASSERT_EQ(s->overdraft[kGpuHours], U("5"));
+  const ResourceBalance before_undo = Gpus();
+  EXPECT_EQ(before_undo.overdraft, U("5"));
+
+  ASSERT_TRUE(ledger_.UndoSettle(*s).ok());
+  for (const GrantStatus& g : ledger_.Grants("ml", clock_.Now())) {
+    EXPECT_EQ(g.charged, MilliUnits::Zero()) << "grant " << g.grant.id;
+  }
+  EXPECT_EQ(Gpus().overdraft, MilliUnits::Zero());
+  EXPECT_EQ(ledger_.FindSettlement(7), nullptr);
+  EXPECT_EQ(Gpus().reserved, MilliUnits::Zero());  // not held again: RestoreReservation's job
+  // The job can hold and settle again, to the same result.
+  ASSERT_TRUE(ledger_.RestoreReservation({.job = 7, .project = "ml", .amount = Gpu("12")}).ok());
+  auto again = SettleRun(7, "20", absl::Hours(2));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->draws, s->draws);
+  EXPECT_EQ(Gpus(), before_undo);
+}
+
+TEST_F(LedgerTest, UndoSettleOfADrawTheGrantNoLongerHoldsChangesNothing) {
+  AddGpuGrant(1, "10", Day(2026, 1, 1), Day(2026, 12, 1));
+  ASSERT_TRUE(ledger_.Reserve(7, "ml", Gpu("4"), clock_.Now()).ok());
+  auto s = SettleRun(7, "4", absl::Hours(1));
+  ASSERT_TRUE(s.ok());
+  Settlement bigger = *s;
+  bigger.draws[0].amount = U("5");
+  EXPECT_EQ(ledger_.UndoSettle(bigger).code(), absl::StatusCode::kFailedPrecondition);
+  Settlement elsewhere = *s;
+  elsewhere.draws[0].grant = 9;
+  EXPECT_EQ(ledger_.UndoSettle(elsewhere).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Gpus().charged, U("4"));
+  EXPECT_NE(ledger_.FindSettlement(7), nullptr);
+}
+
 }  // namespace
 }  // namespace drocc::quota
 

@@ -1,6 +1,7 @@
 // Schema migrations on real files: a new or empty file, a version-1 database with jobs in
 // it, a database from a newer droccd, and a migration that fails half way.
 
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <memory>
@@ -278,6 +279,40 @@ TEST_F(MigrationsTest, ADatabaseFromANewerDroccdIsRefused) {
               HasSubstr("knows versions up to " + std::to_string(kSchemaVersion)));
   EXPECT_THAT(store.status().message(), HasSubstr("newer droccd"));
   EXPECT_EQ(Version(), newer);  // left alone
+}
+
+// Refused before anything is written, its journal mode included: the newer droccd must find
+// the file as it left it. In WAL mode, as droccd leaves it, and in rollback mode, as a copy
+// made with the sqlite3 shell may be.
+TEST_F(MigrationsTest, ADatabaseFromANewerDroccdIsLeftByteForByte) {
+  for (const std::string mode : {"WAL", "DELETE"}) {
+    SCOPED_TRACE("journal mode " + mode);
+    const std::string file = dir_.File(mode + ".db");
+    {
+      absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open({.path = file});
+      ASSERT_TRUE(store.ok()) << store.status();
+      ASSERT_TRUE(InsertJobAndWait(**store, MakeJob()).ok());
+    }
+    {
+      absl::StatusOr<std::unique_ptr<Connection>> conn = Connection::Open(file, {});
+      ASSERT_TRUE(conn.ok()) << conn.status();
+      ASSERT_TRUE((*conn)->Exec("PRAGMA journal_mode = " + mode).ok());
+      ASSERT_TRUE(
+          (*conn)->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1)).ok());
+    }
+    const std::string before = ReadBytes(file);
+    ASSERT_FALSE(before.empty());
+
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open({.path = file});
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(store.status().message(), HasSubstr("Run a droccd at least as new"));
+    const std::string after = ReadBytes(file);
+    EXPECT_TRUE(after == before) << "the refused database changed: " << before.size()
+                                 << " bytes before, " << after.size() << " after, first change at "
+                                 << FirstDifference(before, after);
+    EXPECT_FALSE(std::filesystem::exists(file + "-wal"));
+    EXPECT_FALSE(std::filesystem::exists(file + "-shm"));
+  }
 }
 
 TEST_F(MigrationsTest, AFailedMigrationLeavesThePreviousVersion) {

@@ -1,8 +1,12 @@
 #include "tests/unit/store/test_util.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -12,8 +16,8 @@
 
 namespace drocc::store {
 
-TempDir::TempDir() {
-  std::string tmpl = ::testing::TempDir() + "/drocc-store-XXXXXX";
+TempDir::TempDir(const std::string& parent) {
+  std::string tmpl = (parent.empty() ? ::testing::TempDir() : parent) + "/drocc-store-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + tmpl);
   path_ = tmpl;
 }
@@ -21,6 +25,12 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string MemoryTempParent() {
+  constexpr char kShm[] = "/dev/shm";
+  std::error_code ec;
+  return std::filesystem::is_directory(kShm, ec) && access(kShm, W_OK) == 0 ? kShm : "";
 }
 
 absl::Time T(int64_t seconds) { return absl::FromUnixSeconds(1'767'225'600 + seconds); }
@@ -51,6 +61,18 @@ queue::Job MakeJob(uint32_t uid, std::string project, int64_t submit_s,
   job.spec.signal = {.signal = 10, .seconds_before = 120, .batch_only = true};
   job.spec.labels = {{"team", "vision"}, {"run", "42"}};
   return job;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+size_t FirstDifference(const std::string& a, const std::string& b) {
+  const size_t n = std::min(a.size(), b.size());
+  return static_cast<size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin());
 }
 
 absl::StatusOr<std::string> QueryText(const std::string& path, const std::string& sql) {

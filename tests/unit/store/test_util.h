@@ -11,10 +11,11 @@
 
 namespace drocc::store {
 
-// A fresh directory under the test temp dir, removed with everything in it on destruction.
+// A fresh directory under `parent` (empty: the test temp dir), removed with everything in it
+// on destruction.
 class TempDir {
  public:
-  TempDir();
+  explicit TempDir(const std::string& parent = "");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -26,6 +27,10 @@ class TempDir {
   std::string path_;
 };
 
+// /dev/shm when it is a writable directory, else "" (the test temp dir): for tests that write
+// many small databases and test what droccd does, not what the disk does (no fsync cost).
+std::string MemoryTempParent();
+
 // 2026-01-01 plus `seconds`: whole seconds, so they survive the store's microseconds.
 absl::Time T(int64_t seconds);
 
@@ -33,6 +38,13 @@ absl::Time T(int64_t seconds);
 // kind of field (script, environment, labels, signal).
 queue::Job MakeJob(uint32_t uid = 1000, std::string project = "ml-lab", int64_t submit_s = 0,
                    std::string idempotency_key = "");
+
+// The whole file at `path` ("" if it cannot be read).
+std::string ReadBytes(const std::string& path);
+
+// The offset of the first byte where `a` and `b` differ (the shorter one's size when one
+// is a prefix of the other).
+size_t FirstDifference(const std::string& a, const std::string& b);
 
 // The first column of the first row of `sql`, as text ("" for NULL), read through a fresh
 // connection to the database at `path` (not the store's); NOT_FOUND when there is no row.
