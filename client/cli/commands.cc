@@ -140,7 +140,7 @@ int CallUnary(client::Connection& conn, std::string_view method,
   const bool repeatable = std::find(std::begin(kNotRepeatable), std::end(kNotRepeatable), method) ==
                           std::end(kNotRepeatable);
   const absl::Time give_up = absl::Now() + RetryWindow();
-  absl::Duration backoff = absl::Milliseconds(250);
+  absl::Duration backoff = client::kRetryFirstBackoff;
   while (true) {
     auto ctx = conn.NewContext(method, kCallTimeout);  // a fresh MUNGE credential each time
     if (!ctx.ok()) return Fail(ctx.status().message());
@@ -151,7 +151,7 @@ int CallUnary(client::Connection& conn, std::string_view method,
                        absl::Now() + backoff < give_up;
     if (!retry) return FailCall(conn, st, ctx->get());
     absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(4));
+    backoff = std::min(backoff * 2, client::kRetryMaxBackoff);
   }
 }
 

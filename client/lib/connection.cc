@@ -61,6 +61,15 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const ServerAddress& addre
   return grpc::SslCredentials(options);
 }
 
+grpc::ChannelArguments ChannelArgs() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(kRetryFirstBackoff)));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(kRetryMaxBackoff)));
+  return args;
+}
+
 }  // namespace
 
 absl::StatusOr<TlsOptions> LoadTlsOptions(std::string_view token_file_flag) {
@@ -101,7 +110,8 @@ absl::StatusOr<TlsOptions> LoadTlsOptions(std::string_view token_file_flag) {
 Connection::Connection(ServerAddress address, TlsOptions tls)
     : address_(std::move(address)),
       token_(std::move(tls.token)),
-      channel_(grpc::CreateChannel(address_.target, Credentials(address_, tls))),
+      channel_(
+          grpc::CreateCustomChannel(address_.target, Credentials(address_, tls), ChannelArgs())),
       jobs_(v1::JobService::NewStub(channel_)),
       admin_(v1::AdminService::NewStub(channel_)),
       projects_(v1::ProjectService::NewStub(channel_)),

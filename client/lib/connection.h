@@ -30,6 +30,13 @@ inline constexpr char kCaCertEnv[] = "DROCC_CA_CERT";
 inline constexpr char kClientCertEnv[] = "DROCC_CLIENT_CERT";
 inline constexpr char kClientKeyEnv[] = "DROCC_CLIENT_KEY";
 
+// How the CLI retries a call that found droccd unavailable (a restart): after 0.25 s, then
+// twice as long each time up to 4 s. The channel reconnects on the same schedule; left to
+// gRPC's default (1 s growing 1.6x, failing calls at once in between) a retry would often not
+// even try to connect, and the last attempt of a 15 s window would come after 9.5 s.
+inline constexpr absl::Duration kRetryFirstBackoff = absl::Milliseconds(250);
+inline constexpr absl::Duration kRetryMaxBackoff = absl::Seconds(4);
+
 struct ServerAddress {
   bool is_unix = true;
   std::string target;  // a gRPC target: "unix:/run/drocc/droccd.sock", "127.0.0.1:7890"

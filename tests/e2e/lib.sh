@@ -155,12 +155,16 @@ wait_state() {
 # slurm_record SLURM_ID: Slurm's own one-line record of the job.
 slurm_record() { scontrol show job -o "$1"; }
 
-# slurm_jobs_of ID: how many Slurm jobs carry drocc id ID and run in this test's directories
-# (every test's droccd numbers its jobs from 1; the comment's instance tag, drocc:ID@INSTANCE,
-# tells droccd's apart, and the work directory tells this test's apart).
-slurm_jobs_of() {
-  scontrol show job -o | grep -E "Comment=drocc:$1(@[0-9a-f]+)? " | grep -cF "WorkDir=$T/" || true
+# slurm_drocc_jobs: "DROCC_ID SLURM_ID" for every Slurm job that carries a drocc id and runs in
+# this test's directories (every test's droccd numbers its jobs from 1, so the comment alone
+# is not unique here). The comment is "drocc:<id>" or "drocc:<id>@<instance>".
+slurm_drocc_jobs() {
+  scontrol show job -o | grep -F "WorkDir=$T/" |
+    sed -nE 's/^JobId=([0-9]+) (.* )?Comment=drocc:([0-9]+)([ @].*)?$/\3 \1/p' || true
 }
+
+# slurm_jobs_of ID: how many Slurm jobs carry drocc id ID and run in this test's directories.
+slurm_jobs_of() { slurm_drocc_jobs | awk -v id="$1" '$1 == id { n++ } END { print n + 0 }'; }
 
 assert_eq() { [[ $1 == "$2" ]] || fail "${3:-value}: expected '$2', got '$1'"; }
 assert_contains() { [[ $1 == *"$2"* ]] || fail "${3:-output} does not contain '$2': $1"; }
