@@ -124,6 +124,8 @@ namespace {
 constexpr std::string_view kNotRepeatable[] = {"/drocc.v1.AdminService/CreateGrant",
                                                "/drocc.v1.AdminService/CreateToken"};
 
+}  // namespace
+
 absl::Duration RetryWindow() {
   const char* env = std::getenv(kRetrySecondsEnv);
   int64_t seconds = 0;
@@ -132,8 +134,6 @@ absl::Duration RetryWindow() {
   }
   return absl::Seconds(seconds);
 }
-
-}  // namespace
 
 int CallUnary(client::Connection& conn, std::string_view method,
               const std::function<grpc::Status(grpc::ClientContext*)>& call) {

@@ -108,6 +108,9 @@ inline constexpr absl::Duration kDefaultRetryWindow = absl::Seconds(15);
 // never). SubmitJob carries its idempotency key, so a retry never makes a second job; calls
 // that may not be repeated (kNotRepeatable) are retried only when they cannot have reached
 // droccd.
+// How long a call keeps retrying UNAVAILABLE: $DROCC_RETRY_SECONDS, default 15 s.
+absl::Duration RetryWindow();
+
 int CallUnary(client::Connection& conn, std::string_view method,
               const std::function<grpc::Status(grpc::ClientContext*)>& call);
 

@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -94,23 +98,43 @@ int Logs(client::Connection& conn, uint64_t id, bool follow, bool err) {
   return 0;
 }
 
+// Follows the job's events until it ends. droccd restarting (UNAVAILABLE) does not end the
+// watch: the stream is opened again for up to $DROCC_RETRY_SECONDS at a time (each stream
+// starts with the job's latest event, which is not printed twice).
 int Watch(client::Connection& conn, uint64_t id) {
-  auto ctx = conn.NewContext("/drocc.v1.JobService/WatchJob", absl::ZeroDuration());
-  if (!ctx.ok()) return Fail(ctx.status().message());
+  constexpr char kMethod[] = "/drocc.v1.JobService/WatchJob";
   v1::WatchJobRequest req;
   req.set_id(id);
-  auto reader = conn.jobs().WatchJob(ctx->get(), req);
-  v1::WatchJobResponse msg;
   v1::Job last;
-  while (reader->Read(&msg)) {
-    last = msg.job();
-    absl::Time t = absl::FromUnixSeconds(msg.event().time().seconds());
-    std::printf("%s  job %lu  %-9s  %s\n", HumanTime(t).c_str(), static_cast<unsigned long>(id),
-                StateName(msg.event().state()).c_str(), msg.event().reason().c_str());
-    std::fflush(stdout);
+  std::optional<std::tuple<int64_t, int, std::string>> printed;  // the last event printed
+  absl::Time give_up = absl::Now() + RetryWindow();
+  absl::Duration backoff = client::kRetryFirstBackoff;
+  while (true) {
+    auto ctx = conn.NewContext(kMethod, absl::ZeroDuration());
+    if (!ctx.ok()) return Fail(ctx.status().message());
+    auto reader = conn.jobs().WatchJob(ctx->get(), req);
+    v1::WatchJobResponse msg;
+    while (reader->Read(&msg)) {
+      last = msg.job();
+      auto event = std::make_tuple(static_cast<int64_t>(msg.event().time().seconds()),
+                                   static_cast<int>(msg.event().state()), msg.event().reason());
+      if (printed == event) continue;  // the latest event again, after a reconnection
+      printed = std::move(event);
+      absl::Time t = absl::FromUnixSeconds(msg.event().time().seconds());
+      std::printf("%s  job %lu  %-9s  %s\n", HumanTime(t).c_str(), static_cast<unsigned long>(id),
+                  StateName(msg.event().state()).c_str(), msg.event().reason().c_str());
+      std::fflush(stdout);
+      give_up = absl::Now() + RetryWindow();  // droccd answered: a new window for the next outage
+      backoff = client::kRetryFirstBackoff;
+    }
+    grpc::Status st = reader->Finish();
+    if (st.ok()) break;
+    if (st.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() + backoff >= give_up) {
+      return FailCall(conn, st, ctx->get());
+    }
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, client::kRetryMaxBackoff);
   }
-  grpc::Status st = reader->Finish();
-  if (!st.ok()) return FailCall(conn, st);
   // Like `srun`: the job's own exit code, so scripts can chain on it.
   if (last.state() == v1::JOB_STATE_COMPLETED) return 0;
   return last.has_exit_code() && last.exit_code() != 0 ? last.exit_code() : 1;
