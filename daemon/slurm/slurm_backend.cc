@@ -189,8 +189,8 @@ absl::StatusOr<uint64_t> SlurmBackend::Submit(const queue::Job& job) {
 }
 
 absl::StatusOr<uint64_t> SlurmBackend::SubmitLocked(const queue::Job& job) {
-  RETURN_IF_ERROR(FailFastWhileDown());
   ASSIGN_OR_RETURN(const SubmitRequest r, BuildSubmitRequest(job, submit_host_, instance_));
+  RETURN_IF_ERROR(FailFastWhileDown());
 
   job_desc_msg_t d;
   slurm_init_job_desc_msg(&d);
