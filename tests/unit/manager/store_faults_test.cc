@@ -410,6 +410,7 @@ class StepFaultsTest : public StoreFaultsTest {
     UntilState(JobState::kLost);
   }
 
+  // Slurm refuses the job each time it is asked.
   void RefusedBySlurm() {
     backend_->FailNextSubmit(absl::InvalidArgumentError("invalid partition"));
     Submit();
@@ -449,6 +450,7 @@ class StepFaultsTest : public StoreFaultsTest {
   // restart and more rounds; answers how the job ended.
   Outcome Run(void (StepFaultsTest::*scenario)(), std::optional<Fault> fault) {
     Fresh();
+    if (HasFatalFailure()) return {};
     if (fault) faulty_->Arm(*fault);
     (this->*scenario)();
     for (int round = 0; round < 2; ++round) {
