@@ -167,8 +167,8 @@ grpc::ServerUnaryReactor* JobServiceImpl::SubmitJob(grpc::CallbackServerContext*
     }
     ToProto(r->job, /*full=*/false, resp->mutable_job());
     resp->set_created(r->created);
-    if (std::string w = manager::SlurmOutageText(manager->admission_status()); !w.empty()) {
-      resp->add_warnings(std::move(w));
+    if (!manager->slurm_reachable()) {
+      resp->add_warnings(manager::SlurmOutageText(manager->admission_status()));
     }
     reactor->Finish(grpc::Status::OK);
   });

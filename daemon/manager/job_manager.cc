@@ -638,13 +638,7 @@ void JobManager::Reconcile(const std::vector<slurm::BackendJob>& listed, absl::T
           .slurm_job_id = pick->slurm_job_id,
           .admit_time = now,
           .reserved = quota_.ReserveAdopted(*full, now)};
-      if (!Apply(u).ok()) {
-        quota_.Release(id);
-        continue;
-      }
-      if (!queue::ApplyUpdate(u, *full).ok()) continue;
-      active_.emplace(id, Slim(*std::move(full)));
-      ++adopted;
+      if (RecordAdmitted(*full, u) != nullptr) ++adopted;
       continue;
     }
     // Ended in droccd's record, or unknown to it: droccd neither follows nor charges it.
@@ -759,6 +753,15 @@ void JobManager::SubmitToSlurm(Job& slim, const Job* loaded) {
   Apply(u).IgnoreError();
 }
 
+Job* JobManager::RecordAdmitted(Job& full, const JobUpdate& u) {
+  if (!Apply(u).ok()) {
+    quota_.Release(u.id);
+    return nullptr;
+  }
+  if (!queue::ApplyUpdate(u, full).ok()) return nullptr;
+  return &active_.emplace(u.id, Slim(full)).first->second;
+}
+
 void JobManager::Admit() {
   // Nothing goes to Slurm before droccd compared its store with Slurm (at start-up, after an
   // outage): a pending job Slurm already has is adopted then, not submitted again.
@@ -792,13 +795,7 @@ void JobManager::Admit() {
                 .reason = "handing to Slurm",
                 .admit_time = now,
                 .reserved = *reserved};
-    if (!Apply(u).ok()) {
-      quota_.Release(id);
-      continue;
-    }
-    if (!queue::ApplyUpdate(u, *full).ok()) continue;
-    Job& admitted = active_.emplace(id, Slim(*full)).first->second;
-    SubmitToSlurm(admitted, &*full);
+    if (Job* admitted = RecordAdmitted(*full, u)) SubmitToSlurm(*admitted, &*full);
   }
   // Reasons of waiting jobs go to the store without waiting for each commit: after a burst
   // of submissions they share group commits, and the store's single writer keeps them in
@@ -833,6 +830,7 @@ void JobManager::PublishStatus() {
   s.slurm_error = slurm_error_;
   s.slurm_down_since = slurm_down_since_;
   s.last_reconcile = last_reconcile_;
+  slurm_reachable_.store(slurm_ok_, std::memory_order_relaxed);
   std::lock_guard lock(status_mu_);
   published_ = std::move(s);
 }

@@ -17,6 +17,7 @@
 // recorded Slurm id is looked up in Slurm by that comment and adopted if found, submitted
 // only if not, so Slurm never holds two jobs for one drocc job.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -147,6 +148,8 @@ class JobManager {
 
   // A snapshot as of the worker's last round. Thread-safe.
   AdmissionStatus admission_status() const;
+  // admission_status().slurm_reachable, without a copy or a lock (for every submission).
+  bool slurm_reachable() const { return slurm_reachable_.load(std::memory_order_relaxed); }
 
   // One round on the caller's thread: posted requests, a Slurm poll, admission. For tests
   // (options.run_worker = false); never call it while the worker runs.
@@ -170,6 +173,9 @@ class JobManager {
   void SlurmDown(const absl::Status& error, absl::Time now);
   void SlurmUp();
   void Admit();
+  // Stores `u` (PENDING -> ADMITTED, with its reservation) and starts following the job, also
+  // applying `u` to `full`. nullptr, with the reservation released, when the store refused it.
+  queue::Job* RecordAdmitted(queue::Job& full, const queue::JobUpdate& u);
   // Hands an ADMITTED job to Slurm and records the Slurm id. `loaded`: the whole job, if the
   // caller has it (else it is read from the store).
   void SubmitToSlurm(queue::Job& job, const queue::Job* loaded = nullptr);
@@ -224,6 +230,7 @@ class JobManager {
 
   mutable std::mutex status_mu_;
   AdmissionStatus published_;  // GUARDED_BY(status_mu_)
+  std::atomic<bool> slurm_reachable_{true};
 };
 
 }  // namespace drocc::manager

@@ -286,13 +286,15 @@ absl::Status SlurmBackend::Cancel(uint64_t slurm_job_id) {
     return absl::InvalidArgumentError(absl::StrCat(slurm_job_id, " is not a Slurm job id"));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  RETURN_IF_ERROR(Noting(FailFastWhileDown()));
-  if (slurm_kill_job(static_cast<uint32_t>(slurm_job_id), SIGKILL, 0) == SLURM_SUCCESS) {
-    return Noting(absl::OkStatus());
-  }
+  return Noting(CancelLocked(static_cast<uint32_t>(slurm_job_id)));
+}
+
+absl::Status SlurmBackend::CancelLocked(uint32_t slurm_job_id) {
+  RETURN_IF_ERROR(FailFastWhileDown());
+  if (slurm_kill_job(slurm_job_id, SIGKILL, 0) == SLURM_SUCCESS) return absl::OkStatus();
   const int err = slurm_get_errno();
-  if (err == ESLURM_ALREADY_DONE || err == ESLURM_INVALID_JOB_ID) return Noting(absl::OkStatus());
-  return Noting(StatusFromSlurmError(err, absl::StrCat("cancelling Slurm job ", slurm_job_id)));
+  if (err == ESLURM_ALREADY_DONE || err == ESLURM_INVALID_JOB_ID) return absl::OkStatus();
+  return StatusFromSlurmError(err, absl::StrCat("cancelling Slurm job ", slurm_job_id));
 }
 
 absl::Status SlurmBackend::Requeue(uint64_t slurm_job_id) {
@@ -300,12 +302,13 @@ absl::Status SlurmBackend::Requeue(uint64_t slurm_job_id) {
     return absl::InvalidArgumentError(absl::StrCat(slurm_job_id, " is not a Slurm job id"));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  RETURN_IF_ERROR(Noting(FailFastWhileDown()));
-  if (slurm_requeue(static_cast<uint32_t>(slurm_job_id), 0) == SLURM_SUCCESS) {
-    return Noting(absl::OkStatus());
-  }
+  return Noting(RequeueLocked(static_cast<uint32_t>(slurm_job_id)));
+}
+
+absl::Status SlurmBackend::RequeueLocked(uint32_t slurm_job_id) {
+  RETURN_IF_ERROR(FailFastWhileDown());
+  if (slurm_requeue(slurm_job_id, 0) == SLURM_SUCCESS) return absl::OkStatus();
   const int err = slurm_get_errno();
-  controller_down_ = false;  // it answered
   switch (err) {
     case ESLURM_ALREADY_DONE:
     case ESLURM_INVALID_JOB_ID:
@@ -318,7 +321,7 @@ absl::Status SlurmBackend::Requeue(uint64_t slurm_job_id) {
           "): only batch jobs may be requeued, and not with JobRequeue=0 in slurm.conf or "
           "--no-requeue"));
     default:
-      return Noting(StatusFromSlurmError(err, absl::StrCat("requeueing Slurm job ", slurm_job_id)));
+      return StatusFromSlurmError(err, absl::StrCat("requeueing Slurm job ", slurm_job_id));
   }
 }
 

@@ -53,6 +53,8 @@ class SlurmBackend final : public SchedulerBackend {
   SlurmBackend(std::string submit_host, std::string instance);
   absl::StatusOr<uint64_t> SubmitLocked(const queue::Job& job);
   absl::StatusOr<std::vector<BackendJob>> ListJobsLocked();
+  absl::Status CancelLocked(uint32_t slurm_job_id);
+  absl::Status RequeueLocked(uint32_t slurm_job_id);
   // libslurm retries a refused connection to slurmctld for MessageTimeout (10 s by default)
   // before it gives up, and droccd's worker would wait that long for each call. So while the
   // last call found slurmctld unreachable, a quick connect() to it (250 ms at most) comes
