@@ -8,7 +8,9 @@
 # (`cp -r` in each node's prologue) reads.
 #
 # Every timed copy starts with the page cache dropped (as root) and ends with `sync`, so each
-# method reads from and writes to the disk; the destination is removed before each run. The
+# method reads from and writes to the disk; the destination is removed before each run. Each
+# round runs every method once, starting with a different one each round: on a virtual machine
+# the time of a copy depends on what ran just before it (memory the host took back). The
 # drocc-stage time includes mpirun's start-up. All in one directory (default /tmp; --dir for
 # another filesystem).
 #
@@ -92,25 +94,34 @@ for tree in large small; do
 done
 
 echo
-echo "median of $ROUNDS cold runs (page cache dropped, synced at the end)"
-printf '%-6s %-26s %-12s %10s %12s %10s\n' tree files method seconds MiB/s "vs cp"
+echo "median of $ROUNDS cold runs (page cache dropped, synced at the end); each round runs every"
+echo "method once, starting with a different one each round, so that all see the same conditions;"
+echo "'per round' is the median of each round's ratio to that round's cp"
+printf '%-6s %-26s %-12s %10s %12s %10s %10s\n' tree files method seconds MiB/s "vs cp" "per round"
+METHODS=(cp rsync drocc-stage)
 for tree in large small; do
   if [[ $tree == large ]]; then desc="$LARGE_COUNT x $LARGE_MIB MiB"; else desc="$SMALL_COUNT x $SMALL_KIB KiB"; fi
-  declare -A T=()
-  for method in cp rsync drocc-stage; do
-    T[$method]=$(for ((r = 0; r < ROUNDS; r++)); do
-      timed "$method" "$W/src-$tree" "$W/dst-$tree-$method"
-      echo
-    done | median)
-    rm -rf "$W/dst-$tree-$method"
+  declare -A T=() R=()
+  for ((r = 0; r < ROUNDS; r++)); do
+    declare -A this=()
+    for ((k = 0; k < ${#METHODS[@]}; k++)); do
+      method=${METHODS[(r + k) % ${#METHODS[@]}]}
+      this[$method]=$(timed "$method" "$W/src-$tree" "$W/dst-$tree-$method")
+      rm -rf "$W/dst-$tree-$method"
+    done
+    for method in "${METHODS[@]}"; do
+      T[$method]+="${this[$method]} "
+      R[$method]+="$(awk -v a="${this[cp]}" -v b="${this[$method]}" 'BEGIN {printf "%.4f", a / b}') "
+    done
   done
-  for method in cp rsync drocc-stage; do
-    awk -v tree="$tree" -v desc="$desc" -v m="$method" -v s="${T[$method]}" -v cp="${T[cp]}" \
-      -v b="${BYTES[$tree]}" 'BEGIN {
-        printf "%-6s %-26s %-12s %10.2f %12.1f %9.2fx\n", tree, desc, m, s, b / s / 1048576, cp / s }'
+  for method in "${METHODS[@]}"; do
+    s=$(tr ' ' '\n' <<<"${T[$method]}" | grep . | median)
+    ratio=$(tr ' ' '\n' <<<"${R[$method]}" | grep . | median)
+    awk -v tree="$tree" -v desc="$desc" -v m="$method" -v s="$s" -v cp="$(tr ' ' '\n' <<<"${T[cp]}" | grep . | median)" \
+      -v b="${BYTES[$tree]}" -v pr="$ratio" 'BEGIN {
+        printf "%-6s %-26s %-12s %10.2f %12.1f %9.2fx %9.2fx\n", tree, desc, m, s, b / s / 1048576, cp / s, pr }'
   done
 done
-
 echo
 echo "bytes read from the source, stage-in of the large tree ($(numfmt --to=iec "${BYTES[large]}")B)"
 printf '%-6s %22s %26s\n' nodes drocc-stage "cp -r on every node"
