@@ -45,7 +45,7 @@ absl::Status CheckArguments(absl::string_view phase, const std::string& src, con
   if (o.chunk_bytes < kMinChunkBytes || o.chunk_bytes > kMaxChunkBytes) {
     return absl::InvalidArgumentError(absl::StrCat(fn, ": chunk_bytes is ", o.chunk_bytes, "; use ",
                                                    kMinChunkBytes, " (64 KiB) to ", kMaxChunkBytes,
-                                                   " (1 GiB); the default is 8 MiB"));
+                                                   " (1 GiB); the default is 1 MiB"));
   }
   if (o.io_threads < 1 || o.io_threads > kMaxIoThreads) {
     return absl::InvalidArgumentError(

@@ -14,6 +14,10 @@ namespace {
 // all that is left of it): the next chunk takes it whole.
 constexpr size_t kMinPiece = size_t{16} << 10;
 
+// Files from this size on are written behind: each piece is sent on to the disk once written
+// (File::StartWriteback). Smaller files are left to the kernel, which writes many together.
+constexpr uint64_t kWriteBehindFrom = uint64_t{8} << 20;
+
 absl::Status ChangedError(const std::string& path, const Entry& e, const FileInfo& now) {
   return absl::FailedPreconditionError(
       absl::StrCat("SRC file ", path, " changed while it was being staged (", e.size,
@@ -23,6 +27,25 @@ absl::Status ChangedError(const std::string& path, const Entry& e, const FileInf
 
 bool Changed(const Entry& e, const FileInfo& now) {
   return now.size != e.size || now.mtime_ns != e.mtime_ns;
+}
+
+// Whether the `length` bytes at `offset` of a file just written read back with the XXH3-64
+// `xxh3`. Read in blocks small enough to stay in the core's cache, with the pages just written
+// still in it: the check costs a copy and a hash of hot memory, not another trip through RAM.
+absl::StatusOr<bool> PieceMatches(File& file, uint64_t offset, uint32_t length, uint64_t xxh3) {
+  constexpr size_t kBlock = size_t{1} << 20;
+  thread_local const IoBuffer buffer(kBlock);
+  thread_local Xxh3 hash;
+  hash.Reset();
+  for (uint32_t done = 0; done < length;) {
+    const size_t want = std::min<size_t>(kBlock, length - done);
+    ASSIGN_OR_RETURN(const size_t n, file.PRead(offset + done, buffer.get(), want));
+    if (n < want) return false;  // shorter than written
+    if (want == length) return Xxh3Of(buffer.get(), n) == xxh3;
+    hash.Update(buffer.get(), n);
+    done += static_cast<uint32_t>(n);
+  }
+  return hash.Digest() == xxh3;
 }
 
 }  // namespace
@@ -38,7 +61,7 @@ ChunkSource::ChunkSource(FileSystem& fs, std::string src, const Tree& tree,
       files_(std::move(files)),
       options_(options),
       bytes_read_(bytes_read) {
-  for (int i = 0; i < options_.chunks; ++i) {
+  for (int i = 0; i < (options_.sink ? 0 : options_.chunks); ++i) {
     auto c = std::make_unique<Chunk>();
     Chunk* raw = c.get();
     c->buffer = std::make_unique<SharedBuffer>(options_.chunk_bytes, [this, raw] { Recycle(raw); });
@@ -62,11 +85,16 @@ void ChunkSource::Abort() {
   changed_.notify_all();
 }
 
-ChunkSource::Taken ChunkSource::Take() {
+ChunkSource::Taken ChunkSource::Take(absl::Duration wait) {
   std::unique_lock lock(mu_);
-  changed_.wait(lock, [&] {
+  const auto any = [&] {
     return !ready_.empty() || !error_.ok() || aborted_ || (finished_ && current_ == nullptr);
-  });
+  };
+  if (wait == absl::InfiniteDuration()) {
+    changed_.wait(lock, any);
+  } else if (!changed_.wait_for(lock, absl::ToChronoNanoseconds(wait), any)) {
+    return Taken{};
+  }
   if (!error_.ok()) return Taken{.error = error_};
   if (aborted_) return Taken{.error = absl::CancelledError("reading SRC was stopped")};
   if (ready_.empty()) return Taken{.last = true};
@@ -80,10 +108,12 @@ ChunkSource::Taken ChunkSource::Take() {
 
 void ChunkSource::ReadLoop() {
   Xxh3 hash;
+  std::unique_ptr<IoBuffer> own;
+  if (options_.sink) own = std::make_unique<IoBuffer>(options_.chunk_bytes);
   while (!aborted_) {
     const size_t k = next_file_++;
     if (k >= files_.size()) break;
-    absl::Status st = ReadFile(files_[k], hash);
+    absl::Status st = ReadFile(files_[k], hash, own != nullptr ? own->get() : nullptr);
     if (!st.ok()) {
       std::lock_guard lock(mu_);
       if (!aborted_ && error_.ok()) error_ = std::move(st);  // not the Cancelled of Abort
@@ -106,20 +136,25 @@ void ChunkSource::ReadLoop() {
   changed_.notify_all();
 }
 
-absl::Status ChunkSource::ReadFile(uint32_t index, Xxh3& hash) {
+absl::Status ChunkSource::ReadFile(uint32_t index, Xxh3& hash, char* own) {
   const Entry& e = tree_[index];
   const std::string path = JoinPath(src_, e.path);
   ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs_.OpenForRead(path));
   hash.Reset();
   uint64_t offset = 0;
   for (;;) {
-    ASSIGN_OR_RETURN(const Reservation r, Reserve(index, offset, e.size - offset));
+    ASSIGN_OR_RETURN(Reservation r, Reserve(index, offset, e.size - offset, own));
+    r.source = file.get();
     absl::StatusOr<size_t> n = file->PRead(offset, r.data, r.length);
     absl::Status st = n.status();
+    uint64_t piece_xxh3 = 0;
+    size_t got = 0;
     if (n.ok()) {
       *bytes_read_ += *n;
       hash.Update(r.data, *n);
+      piece_xxh3 = Xxh3Of(r.data, *n);  // the piece is still in this core's cache
       offset += *n;
+      got = *n;
     }
     const bool last = st.ok() && (offset == e.size || *n < r.length);
     if (last) {
@@ -132,14 +167,22 @@ absl::Status ChunkSource::ReadFile(uint32_t index, Xxh3& hash) {
         st = ChangedError(path, e, *after);
       }
     }
-    Commit(r, last && st.ok(), last ? hash.Digest() : 0);
+    Commit(r, got, st.ok(), last, last ? hash.Digest() : 0, piece_xxh3);
     RETURN_IF_ERROR(st);
     if (last) return file->Close();
   }
 }
 
 absl::StatusOr<ChunkSource::Reservation> ChunkSource::Reserve(uint32_t file, uint64_t offset,
-                                                              uint64_t remaining) {
+                                                              uint64_t remaining, char* own) {
+  if (own != nullptr) {
+    if (aborted_) return absl::CancelledError("reading SRC was stopped");
+    return Reservation{
+        .data = own,
+        .length = static_cast<size_t>(std::min<uint64_t>(remaining, options_.chunk_bytes)),
+        .file = file,
+        .offset = offset};
+  }
   std::unique_lock lock(mu_);
   for (;;) {
     if (current_ == nullptr) {
@@ -164,6 +207,7 @@ absl::StatusOr<ChunkSource::Reservation> ChunkSource::Reserve(uint32_t file, uin
       const PieceHeader h{.file = file,
                           .offset = offset,
                           .xxh3 = 0,
+                          .piece_xxh3 = 0,
                           .length = static_cast<uint32_t>(r.length),
                           .flags = 0};
       std::memcpy(c->buffer->data() + c->used, &h, sizeof h);
@@ -177,15 +221,31 @@ absl::StatusOr<ChunkSource::Reservation> ChunkSource::Reserve(uint32_t file, uin
   }
 }
 
-void ChunkSource::Commit(const Reservation& r, bool last, uint64_t xxh3) {
+void ChunkSource::Commit(const Reservation& r, size_t n, bool ok, bool last, uint64_t xxh3,
+                         uint64_t piece_xxh3) {
+  if (r.chunk == nullptr) {
+    if (ok) {
+      options_.sink(Piece{.file = r.file,
+                          .offset = r.offset,
+                          .data = r.data,
+                          .length = static_cast<uint32_t>(n),
+                          .piece_xxh3 = piece_xxh3,
+                          .last = last,
+                          .xxh3 = xxh3,
+                          .source = r.source});
+    }
+    return;
+  }
+  last = last && ok;
+  PieceHeader h;
+  char* at = r.chunk->buffer->data() + r.header_at;
+  std::memcpy(&h, at, sizeof h);
+  h.piece_xxh3 = piece_xxh3;
   if (last) {
-    PieceHeader h;
-    char* at = r.chunk->buffer->data() + r.header_at;
-    std::memcpy(&h, at, sizeof h);
     h.flags |= kPieceLast;
     h.xxh3 = xxh3;
-    std::memcpy(at, &h, sizeof h);
   }
+  std::memcpy(at, &h, sizeof h);
   std::lock_guard lock(mu_);
   if (--r.chunk->pending == 0 && r.chunk->sealed) {
     ready_.push_back(r.chunk);
@@ -240,31 +300,42 @@ absl::Status Receiver::Accept(const char* part, size_t size, SharedBuffer* buffe
     counts->bytes += h.length;
     if (h.flags & kPieceLast) ++counts->files;
     const uint32_t index = static_cast<uint32_t>(h.file);
-    if (stop_ || index >= wanted_.size() || !wanted_[index]) continue;
-    Incoming* in;
-    {
-      std::lock_guard lock(mu_);
-      std::unique_ptr<Incoming>& slot = incoming_[index];
-      if (slot == nullptr) {
-        slot = std::make_unique<Incoming>();
-        slot->remaining = tree[index].size;
-      }
-      in = slot.get();
-    }
-    if (h.flags & kPieceLast) {
-      in->xxh3 = h.xxh3;
-      in->have_checksum = true;
-    }
+    Incoming* in = Wanted(index, (h.flags & kPieceLast) != 0, h.xxh3);
+    if (in == nullptr) continue;
     buffer->Hold();
-    queue_.Push([this, index, in, offset = h.offset, data, length = h.length, buffer] {
-      Write(index, in, offset, data, length, buffer);
-    });
+    queue_.Push([this, index, in, offset = h.offset, data, length = h.length,
+                 piece_xxh3 = h.piece_xxh3,
+                 buffer] { Write(index, in, offset, data, length, piece_xxh3, buffer); });
   }
   return absl::OkStatus();
 }
 
+Receiver::Incoming* Receiver::Wanted(uint32_t index, bool last, uint64_t xxh3) {
+  if (stop_ || index >= wanted_.size() || !wanted_[index]) return nullptr;
+  Incoming* in;
+  {
+    std::lock_guard lock(mu_);
+    std::unique_ptr<Incoming>& slot = incoming_[index];
+    if (slot == nullptr) {
+      slot = std::make_unique<Incoming>();
+      slot->remaining = (*dst_.tree)[index].size;
+    }
+    in = slot.get();
+  }
+  if (last) {
+    in->xxh3 = xxh3;
+    in->have_checksum = true;
+  }
+  return in;
+}
+
+void Receiver::Place(const ChunkSource::Piece& p) {
+  Incoming* in = Wanted(p.file, p.last, p.xxh3);
+  if (in != nullptr) Write(p.file, in, p.offset, p.data, p.length, p.piece_xxh3, nullptr, p.source);
+}
+
 void Receiver::Write(uint32_t index, Incoming* in, uint64_t offset, const char* data,
-                     uint32_t length, SharedBuffer* buffer) {
+                     uint32_t length, uint64_t piece_xxh3, SharedBuffer* buffer, File* source) {
   absl::Status st;
   if (!stop_) {
     File* file = nullptr;
@@ -281,9 +352,27 @@ void Receiver::Write(uint32_t index, Incoming* in, uint64_t offset, const char* 
       }
       file = in->file.get();
     }
-    if (file != nullptr) st = file->PWrite(offset, data, length);
+    if (file != nullptr) {
+      st = absl::UnimplementedError("");
+      if (source != nullptr && copy_in_kernel_) {
+        st = file->CopyRangeFrom(*source, offset, length);
+        if (absl::IsUnimplemented(st)) copy_in_kernel_ = false;
+      }
+      if (absl::IsUnimplemented(st)) st = file->PWrite(offset, data, length);
+      // Large files go on to the disk as they are written, not all at the next sync.
+      if (st.ok() && (*dst_.tree)[index].size >= kWriteBehindFrom)
+        file->StartWriteback(offset, length);
+    }
+    if (file != nullptr && st.ok()) {
+      absl::StatusOr<bool> match = PieceMatches(*file, offset, length, piece_xxh3);
+      if (!match.ok()) {
+        st = match.status();
+      } else if (!*match) {
+        in->damaged = true;  // sent again in the next pass
+      }
+    }
   }
-  buffer->Release();
+  if (buffer != nullptr) buffer->Release();
   if (!st.ok()) Fail(std::move(st));
   // The piece that brings the count to zero completes the file (every other piece of it has
   // been written by then: each one subtracts only after its write).
@@ -301,26 +390,31 @@ void Receiver::Complete(uint32_t index) {
   if (in->file == nullptr) return;  // creating it failed, or the pass stopped first
   // Without the last piece (its reader failed on it) the pass is stopping anyway.
   const bool whole = !stop_ && in->have_checksum;
+  const bool damaged = in->damaged;
+  const Entry& e = (*dst_.tree)[index];
   absl::Status st;
-  if (whole) st = in->file->SetMtime((*dst_.tree)[index].mtime_ns);  // written: nothing changes it
+  if (whole && !damaged) {
+    st = in->file->SetMtime(e.mtime_ns);  // written and checked: nothing changes it now
+    if (st.ok()) st = in->file->SetMode(e.mode);
+  }
   absl::Status closed = in->file->Close();
   if (st.ok()) st = std::move(closed);
-  if (st.ok() && whole) st = Finalize(index, in->xxh3);
+  if (st.ok() && whole) st = damaged ? Discard(index) : Finalize(index, in->xxh3);
   if (!st.ok()) Fail(std::move(st));
+}
+
+absl::Status Receiver::Discard(uint32_t index) {
+  {
+    std::lock_guard lock(mu_);
+    mismatched_.push_back(index);
+  }
+  return dst_.fs->Unlink(PartialPath(index));
 }
 
 absl::Status Receiver::Finalize(uint32_t index, uint64_t xxh3) {
   FileSystem& fs = *dst_.fs;
   const Entry& e = (*dst_.tree)[index];
   const std::string partial = PartialPath(index);
-  ASSIGN_OR_RETURN(const bool match, CheckCopy(fs, partial, e.size, xxh3, e.mode));
-  if (!match) {
-    {
-      std::lock_guard lock(mu_);
-      mismatched_.push_back(index);
-    }
-    return fs.Unlink(partial);
-  }
   const std::string final_path = JoinPath(dst_.root, e.path);
   if (absl::Status st = fs.Rename(partial, final_path); !st.ok()) {
     // A directory where SRC has a file: the file wins (a file or symlink is replaced by the
@@ -355,24 +449,64 @@ std::vector<uint32_t> Receiver::Drain() {
 
 // ---- RunPass ------------------------------------------------------------------------------
 
+namespace {
+
+// One node: nothing to send. The readers write each piece themselves as they read it
+// (ChunkSource's sink), and this thread reports progress until they are done.
+absl::Status RunLocalPass(Exchange& x, std::vector<uint32_t> mine,
+                          std::vector<uint32_t>* mismatched) {
+  Session& session = *x.session;
+  Receiver& receiver = *x.receiver;
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> files{0};
+  absl::Status own;
+  {
+    ChunkSource source(session.fs(), x.src, *x.tree, std::move(mine),
+                       {.chunk_bytes = session.chunk_bytes(),
+                        .threads = session.options().io_threads,
+                        .sink =
+                            [&](const ChunkSource::Piece& p) {
+                              receiver.Place(p);
+                              bytes += p.length;
+                              if (p.last) ++files;
+                            }},
+                       &x.source_bytes_read);
+    for (;;) {
+      const ChunkSource::Taken t = source.Take(absl::Milliseconds(100));
+      if (own.ok()) own = t.error;
+      if (own.ok()) own = receiver.error();
+      if (!own.ok() || t.last) break;
+      if (x.count_progress) {
+        session.Progress(x.bytes_done + bytes, x.bytes_total, x.files_done + files, x.files_total);
+      }
+    }
+    if (!own.ok()) receiver.Abort();
+  }  // the readers have stopped
+  if (x.count_progress) {
+    x.bytes_done += bytes;
+    x.files_done += files;
+  }
+  *mismatched = receiver.Drain();
+  if (own.ok()) own = receiver.error();
+  return own;
+}
+
+}  // namespace
+
 absl::Status RunPass(Exchange& x, std::vector<uint32_t> mine, std::vector<uint32_t>* mismatched) {
   Session& session = *x.session;
   Communicator& leaders = session.leaders();
   const int nodes = leaders.Size();
+  if (nodes == 1) return RunLocalPass(x, std::move(mine), mismatched);
   const size_t chunk = session.chunk_bytes();
   Receiver& receiver = *x.receiver;
-  // Two rounds of received data (with several nodes): one being exchanged while the writers
-  // work on the other. With one node a chunk is written straight from the source's pool,
-  // which then needs room for a chunk being read, one ready and two being written. The
-  // receiver is drained before any of them goes.
+  // Two rounds of received data: one being exchanged while the writers work on the other.
+  // The receiver is drained before either goes.
   std::vector<std::unique_ptr<SharedBuffer>> rounds;
-  if (nodes > 1) {
-    for (int i = 0; i < 2; ++i) rounds.push_back(std::make_unique<SharedBuffer>(chunk * nodes));
-  }
-  ChunkSource source(
-      session.fs(), x.src, *x.tree, std::move(mine),
-      {.chunk_bytes = chunk, .chunks = nodes == 1 ? 4 : 3, .threads = session.options().io_threads},
-      &x.source_bytes_read);
+  for (int i = 0; i < 2; ++i) rounds.push_back(std::make_unique<SharedBuffer>(chunk * nodes));
+  ChunkSource source(session.fs(), x.src, *x.tree, std::move(mine),
+                     {.chunk_bytes = chunk, .chunks = 3, .threads = session.options().io_threads},
+                     &x.source_bytes_read);
   absl::Status own;      // this leader's failure
   bool stopped = false;  // some leader failed
   std::vector<size_t> sizes;
@@ -389,21 +523,16 @@ absl::Status RunPass(Exchange& x, std::vector<uint32_t> mine, std::vector<uint32
     const size_t part_size = t.chunk != nullptr && own.ok() ? t.size : sizeof header;
     std::memcpy(part, &header, sizeof header);
 
-    SharedBuffer* round_buffer = t.chunk;
-    const char* all = part;
-    sizes.assign(1, part_size);
-    if (nodes > 1) {
-      SharedBuffer& r = *rounds[round % 2];
-      r.WaitIdle();  // its pieces of two rounds ago are written
-      absl::Status st = leaders.AllGatherBytes(part, part_size, r.data(), r.capacity(), sizes);
-      if (t.chunk != nullptr) t.chunk->Release();  // sent: back to the source
-      if (!st.ok()) {                              // the same on every leader
-        own = st;
-        break;
-      }
-      round_buffer = &r;
-      all = r.data();
+    SharedBuffer& round_buffer = *rounds[round % 2];
+    round_buffer.WaitIdle();  // its pieces of two rounds ago are written
+    absl::Status st = leaders.AllGatherBytes(part, part_size, round_buffer.data(),
+                                             round_buffer.capacity(), sizes);
+    if (t.chunk != nullptr) t.chunk->Release();  // sent: back to the source
+    if (!st.ok()) {                              // the same on every leader
+      own = st;
+      break;
     }
+    const char* all = round_buffer.data();
 
     bool all_done = true;
     const char* at = all;
@@ -417,18 +546,17 @@ absl::Status RunPass(Exchange& x, std::vector<uint32_t> mine, std::vector<uint32
     }
     if (!stopped) {
       Receiver::Counts counts;
-      if (round_buffer != nullptr) round_buffer->Hold();  // until every piece is queued
+      round_buffer.Hold();  // until every piece is queued
       at = all;
       for (size_t p = 0; p < sizes.size() && own.ok(); at += sizes[p], ++p) {
-        own = receiver.Accept(at, sizes[p], round_buffer, &counts);
+        own = receiver.Accept(at, sizes[p], &round_buffer, &counts);
       }
-      if (round_buffer != nullptr) round_buffer->Release();
+      round_buffer.Release();
       if (x.count_progress) {
         x.bytes_done += counts.bytes;
         x.files_done += counts.files;
       }
     }
-    if (nodes == 1 && t.chunk != nullptr) t.chunk->Release();
     if (stopped || all_done) break;
     if (x.count_progress) {
       session.Progress(x.bytes_done, x.bytes_total, x.files_done, x.files_total);

@@ -1,6 +1,10 @@
 #include "runtime/src/staging/work.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdint>
+#include <new>
 #include <utility>
 
 namespace drocc::runtime::staging {
@@ -70,10 +74,28 @@ absl::Status ParallelFor(size_t n, int threads, const std::function<absl::Status
   return first;
 }
 
+IoBuffer::IoBuffer(size_t size) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  length_ = std::max<size_t>(1, (size + kHuge - 1) / kHuge) * kHuge;
+  // One huge page more than needed, then trimmed to a 2 MiB-aligned run: a huge page must be
+  // aligned.
+  void* p =
+      ::mmap(nullptr, length_ + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  char* const base = static_cast<char*>(p);
+  const uintptr_t at = (reinterpret_cast<uintptr_t>(base) + kHuge - 1) / kHuge * kHuge;
+  data_ = reinterpret_cast<char*>(at);
+  if (data_ > base) ::munmap(base, static_cast<size_t>(data_ - base));
+  char* const end = data_ + length_;
+  if (base + length_ + kHuge > end)
+    ::munmap(end, static_cast<size_t>(base + length_ + kHuge - end));
+  ::madvise(data_, length_, MADV_HUGEPAGE);  // a hint: refused, the pages stay small
+}
+
+IoBuffer::~IoBuffer() { ::munmap(data_, length_); }
+
 SharedBuffer::SharedBuffer(size_t capacity, std::function<void()> on_idle)
-    : data_(std::make_unique_for_overwrite<char[]>(capacity)),
-      capacity_(capacity),
-      on_idle_(std::move(on_idle)) {}
+    : data_(capacity), capacity_(capacity), on_idle_(std::move(on_idle)) {}
 
 void SharedBuffer::Hold(int n) {
   std::lock_guard lock(mu_);

@@ -46,6 +46,25 @@ class WorkQueue {
 // indices not started yet and is returned.
 absl::Status ParallelFor(size_t n, int threads, const std::function<absl::Status(size_t)>& fn);
 
+// Memory that file data is read into and written from: whole 2 MiB pages, asked to be transparent
+// huge pages (madvise; without them, ordinary pages). Each read() and write() is a copy the
+// kernel makes through the process's page tables; with 4 KiB pages a virtual machine whose
+// hypervisor shadows those tables (docs/benchmarks.md) spent five times the CPU on the same
+// copies, and any machine misses its TLB more.
+class IoBuffer {
+ public:
+  explicit IoBuffer(size_t size);
+  ~IoBuffer();
+  IoBuffer(const IoBuffer&) = delete;
+  IoBuffer& operator=(const IoBuffer&) = delete;
+
+  char* get() const { return data_; }
+
+ private:
+  char* data_;
+  size_t length_;  // mapped
+};
+
 // Memory passed from thread to thread: the holders count themselves (Hold, Release) and the
 // last Release runs `on_idle` (from the releasing thread) and wakes WaitIdle.
 class SharedBuffer {
@@ -62,7 +81,7 @@ class SharedBuffer {
   void WaitIdle();
 
  private:
-  std::unique_ptr<char[]> data_;
+  IoBuffer data_;
   size_t capacity_;
   std::function<void()> on_idle_;
   std::mutex mu_;

@@ -35,6 +35,8 @@ class FaultFileSystem final : public FileSystem {
   // Bytes read (PRead) from files whose path starts with `count_reads_under`.
   std::string count_reads_under = "/";
   std::atomic<uint64_t> bytes_read{0};
+  // Bytes written by the kernel's copy (CopyRangeFrom) rather than by PWrite.
+  std::atomic<uint64_t> bytes_copied_in_kernel{0};
 
   absl::StatusOr<FileInfo> Lstat(const std::string& path) override { return real_.Lstat(path); }
   absl::StatusOr<std::string> RealPath(const std::string& path) override {
@@ -119,6 +121,23 @@ class FaultFileSystem final : public FileSystem {
       if (!st.ok()) return st;
       return inner_->PWrite(offset, bytes.data(), bytes.size());
     }
+    // The kernel's copy, with on_write applied to the bytes it copies: a hook that fails it
+    // writes nothing; one that changes the bytes has them written instead (a corrupted copy).
+    absl::Status CopyRangeFrom(File& from, uint64_t offset, size_t n) override {
+      auto* wrapped = dynamic_cast<FaultFile*>(&from);
+      File& source = wrapped != nullptr ? *wrapped->inner_ : from;
+      if (!fs_->on_write) return Copied(inner_->CopyRangeFrom(source, offset, n), n);
+      std::string bytes(n, '\0');
+      auto got = source.PRead(offset, bytes.data(), n);
+      if (!got.ok()) return got.status();
+      bytes.resize(*got);
+      const std::string copied = bytes;
+      absl::Status st = fs_->on_write(path_, offset, bytes);
+      if (!st.ok()) return st;
+      if (bytes == copied) return Copied(inner_->CopyRangeFrom(source, offset, n), n);
+      return inner_->PWrite(offset, bytes.data(), bytes.size());
+    }
+    void StartWriteback(uint64_t offset, size_t n) override { inner_->StartWriteback(offset, n); }
     absl::StatusOr<FileInfo> Stat() override { return inner_->Stat(); }
     absl::Status SetMode(uint32_t mode) override { return inner_->SetMode(mode); }
     absl::Status SetMtime(int64_t mtime_ns) override { return inner_->SetMtime(mtime_ns); }
@@ -126,6 +145,11 @@ class FaultFileSystem final : public FileSystem {
     absl::Status Close() override { return inner_->Close(); }
 
    private:
+    absl::Status Copied(absl::Status st, size_t n) {
+      if (st.ok()) fs_->bytes_copied_in_kernel += n;
+      return st;
+    }
+
     FaultFileSystem* fs_;
     std::string path_;
     std::unique_ptr<File> inner_;

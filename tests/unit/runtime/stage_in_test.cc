@@ -48,6 +48,7 @@ class StageInTest : public ::testing::Test {
     o.chunk_bytes = 256 << 10;
     o.report_to_daemon = false;
     fs_->bytes_read = 0;
+    fs_->bytes_copied_in_kernel = 0;
     return StageIn(Src(), Dst(), o, &comm_);
   }
   // Paths under DST that are not where they belong: anything left in .drocc-stage/partial.
@@ -85,6 +86,9 @@ TEST_F(StageInTest, CopiesAMixedTreeExactly) {
   // Every byte of SRC read once, counted by the library and by the seam alike.
   EXPECT_EQ(s->source_bytes_read, tree_.bytes);
   EXPECT_EQ(fs_->bytes_read, tree_.bytes);
+  // One node, SRC and DST on one filesystem: the kernel wrote every copy (as cp does), and the
+  // pieces read and hashed were checked against it all the same.
+  EXPECT_EQ(fs_->bytes_copied_in_kernel, tree_.bytes);
   EXPECT_THAT(Partial(), IsEmpty());
   ASSERT_FALSE(progress.empty());
   EXPECT_TRUE(progress.back().final);
@@ -172,8 +176,8 @@ TEST_F(StageInTest, VerifyExistingRehashesAndRepairsSilentDamage) {
   EXPECT_THAT(TreeDifferences(Src(), Dst()), IsEmpty());
 }
 
-// A byte flipped in one write of a given file: the read-back catches it, the file is sent
-// again and the copy is right.
+// A byte flipped in one write of a given file (the kernel's copy of a piece, here): the
+// read-back catches it, the file is sent again and the copy is right.
 TEST_F(StageInTest, ACorruptedWriteIsDetectedAndRepaired) {
   const std::string content = testing::ReadFile(Src() + "/data/large-1");
   std::atomic<int> flips{1};

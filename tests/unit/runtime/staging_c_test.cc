@@ -51,7 +51,7 @@ TEST(StagingCTest, OptionsInitSetsTheDefaultsOfTheCxxApi) {
   drocc_stage_options_t o = Options();
   EXPECT_EQ(o.struct_size, sizeof o);
   EXPECT_EQ(o.node_name, nullptr);
-  EXPECT_EQ(o.chunk_bytes, uint64_t{8} << 20);
+  EXPECT_EQ(o.chunk_bytes, uint64_t{1} << 20);
   EXPECT_EQ(o.io_threads, 4);
   EXPECT_EQ(o.verify_retries, 2);
   EXPECT_EQ(o.verify_existing, 0);

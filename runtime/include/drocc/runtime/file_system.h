@@ -58,6 +58,12 @@ class File {
   virtual absl::StatusOr<size_t> PRead(uint64_t offset, void* data, size_t n) = 0;
   // Writes exactly `n` bytes at `offset` (files from Create).
   virtual absl::Status PWrite(uint64_t offset, const void* data, size_t n) = 0;
+  // Writes the `n` bytes at `offset` of `from` to the same place in this file (a file from
+  // Create), copied by the kernel (copy_file_range, as cp does) without passing through this
+  // process. Unimplemented where that cannot be done (files of two different filesystems,
+  // other File implementations; the default): then the caller writes the bytes itself.
+  // FailedPrecondition if `from` ends before `offset + n`.
+  virtual absl::Status CopyRangeFrom(File& from, uint64_t offset, size_t n);
   // fstat of the open file.
   virtual absl::StatusOr<FileInfo> Stat() = 0;
   // fchmod: the permission bits of the open file.
@@ -66,6 +72,11 @@ class File {
   virtual absl::Status SetMtime(int64_t mtime_ns) = 0;
   // fsync.
   virtual absl::Status Sync() = 0;
+  // Starts writing the range to the disk without waiting for it (sync_file_range with
+  // SYNC_FILE_RANGE_WRITE): a hint, so that a large copy reaches the disk while it is being
+  // made rather than all at the next sync. No durability promise; errors are ignored (the
+  // default does nothing).
+  virtual void StartWriteback(uint64_t offset, size_t n);
   // Closes the file, reporting what close reports (a delayed write error of a network
   // filesystem). The destructor closes a file not closed yet, ignoring errors.
   virtual absl::Status Close() = 0;
@@ -82,8 +93,8 @@ class FileSystem {
   // Opens a regular file for reading. FailedPrecondition for a symlink or anything else that
   // is not a regular file.
   virtual absl::StatusOr<std::unique_ptr<File>> OpenForRead(const std::string& path) = 0;
-  // Creates `path` (or truncates it) for writing, with permission bits `mode` (before the
-  // umask). FailedPrecondition if `path` is a symlink.
+  // Creates `path` (or truncates it) for writing and reading back, with permission bits `mode`
+  // (before the umask). FailedPrecondition if `path` is a symlink.
   virtual absl::StatusOr<std::unique_ptr<File>> Create(const std::string& path, uint32_t mode) = 0;
   // The names in a directory, except "." and "..", in no particular order.
   virtual absl::StatusOr<std::vector<std::string>> ReadDir(const std::string& path) = 0;

@@ -19,17 +19,19 @@
 // (incremental: same size and mtime as SRC and recorded as complete in DST's manifest);
 // the files some node still needs are split among the leaders by bytes; each leader reads its
 // share from SRC once, hashing it (xxh3-64), and sends it to every other leader over MPI in
-// pipelined chunks (memory per leader: about (2 x leaders + 4) x chunk_bytes, chunk_bytes
-// being lowered with many nodes so that one round of all leaders stays within 256 MiB).
-// Every node writes each file under a temporary name inside DST/.drocc-stage/, reads it back
-// and checks the source's checksum, then renames it into place and records it in the manifest
-// DST/.drocc-stage/manifest. A mismatch is sent again (StageOptions::verify_retries times),
-// then reported as an error naming the file and the node. An interrupted stage-in continues
-// where it stopped: completed files are in the manifest, partial ones are never under their
-// final name. Directories, modes, mtimes and symlinks inside the tree are preserved; a
-// symlink leading outside SRC (resolved through the tree's other symlinks) is refused before
-// anything is copied, an absolute one into SRC is made relative. Files in DST that are not
-// in SRC are left alone; an entry of another kind where SRC has a path is replaced. SRC may
+// pipelined chunks (memory per leader: about (2 x leaders + 3) x chunk_bytes, chunk_bytes
+// being lowered with many nodes so that one round of all leaders stays within 256 MiB; one node
+// alone sends nothing and writes as it reads, from a buffer per I/O thread).
+// Every piece also carries its own checksum, taken at the source. Every node writes each file
+// under a temporary name inside DST/.drocc-stage/, reads each piece back as soon as it is
+// written and checks it, then renames the file into place and records it (with the whole
+// file's checksum) in the manifest DST/.drocc-stage/manifest. A mismatch is sent again
+// (StageOptions::verify_retries times), then reported as an error naming the file and the node. An
+// interrupted stage-in continues where it stopped: completed files are in the manifest, partial
+// ones are never under their final name. Directories, modes, mtimes and symlinks inside the tree
+// are preserved; a symlink leading outside SRC (resolved through the tree's other symlinks) is
+// refused before anything is copied, an absolute one into SRC is made relative. Files in DST that
+// are not in SRC are left alone; an entry of another kind where SRC has a path is replaced. SRC may
 // also be one regular file (DST is then the copy's path). A ".drocc-stage" at the top of SRC
 // is staging's own state, never staged.
 //
@@ -72,8 +74,9 @@ struct StageProgress {
 struct StageOptions {
   // This rank's node (see above). Empty: $SLURMD_NODENAME, else the host name. "%r": the rank.
   std::string node_name;
-  // Size of the pieces files are read, sent and written in.
-  size_t chunk_bytes = size_t{8} << 20;
+  // Size of the pieces files are read, sent and written in. 1 MiB: a piece stays in the CPU's
+  // cache from its read to its write and its check.
+  size_t chunk_bytes = size_t{1} << 20;
   // Threads per leader reading SRC, and as many writing (and reading back) files in DST:
   // small files go in parallel, a large one is read and written by one thread at a time.
   int io_threads = 4;

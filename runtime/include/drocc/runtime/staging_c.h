@@ -101,7 +101,7 @@ typedef struct drocc_stage_options {
   size_t struct_size;    /* set by drocc_stage_options_init; do not change */
   const char* node_name; /* this rank's node; "%r" is the rank. NULL or "": $SLURMD_NODENAME,
                             else the host name [NULL] */
-  uint64_t chunk_bytes;  /* size of the pieces files are read, sent and written in [8 MiB] */
+  uint64_t chunk_bytes;  /* size of the pieces files are read, sent and written in [1 MiB] */
   int io_threads;        /* threads per node leader reading and writing files [4] */
   int verify_retries;    /* times a copy that does not match its checksum is sent again [2] */
   int verify_existing;   /* stage-in: re-hash files already in DST [0] */
