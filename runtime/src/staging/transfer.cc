@@ -14,6 +14,10 @@ namespace {
 // all that is left of it): the next chunk takes it whole.
 constexpr size_t kMinPiece = size_t{16} << 10;
 
+// Pieces from this size on are copied by the kernel where it can (File::CopyRangeFrom); a
+// smaller one costs less to write from the bytes in hand than to set the copy up.
+constexpr uint32_t kKernelCopyFrom = uint32_t{256} << 10;
+
 // Files from this size on are written behind: each piece is sent on to the disk once written
 // (File::StartWriteback). Smaller files are left to the kernel, which writes many together.
 constexpr uint64_t kWriteBehindFrom = uint64_t{8} << 20;
@@ -354,7 +358,7 @@ void Receiver::Write(uint32_t index, Incoming* in, uint64_t offset, const char* 
     }
     if (file != nullptr) {
       st = absl::UnimplementedError("");
-      if (source != nullptr && copy_in_kernel_) {
+      if (source != nullptr && copy_in_kernel_ && length >= kKernelCopyFrom) {
         st = file->CopyRangeFrom(*source, offset, length);
         if (absl::IsUnimplemented(st)) copy_in_kernel_ = false;
       }
