@@ -357,15 +357,17 @@ void Receiver::Write(uint32_t index, Incoming* in, uint64_t offset, const char* 
       file = in->file.get();
     }
     if (file != nullptr) {
-      st = absl::UnimplementedError("");
+      bool written = false;
       if (source != nullptr && copy_in_kernel_ && length >= kKernelCopyFrom) {
         st = file->CopyRangeFrom(*source, offset, length);
-        if (absl::IsUnimplemented(st)) copy_in_kernel_ = false;
+        written = !absl::IsUnimplemented(st);
+        if (!written) copy_in_kernel_ = false;  // not between these filesystems: never again
       }
-      if (absl::IsUnimplemented(st)) st = file->PWrite(offset, data, length);
+      if (!written) st = file->PWrite(offset, data, length);
       // Large files go on to the disk as they are written, not all at the next sync.
-      if (st.ok() && (*dst_.tree)[index].size >= kWriteBehindFrom)
+      if (st.ok() && (*dst_.tree)[index].size >= kWriteBehindFrom) {
         file->StartWriteback(offset, length);
+      }
     }
     if (file != nullptr && st.ok()) {
       absl::StatusOr<bool> match = PieceMatches(*file, offset, length, piece_xxh3);
