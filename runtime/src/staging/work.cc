@@ -86,9 +86,8 @@ IoBuffer::IoBuffer(size_t size) {
   const uintptr_t at = (reinterpret_cast<uintptr_t>(base) + kHuge - 1) / kHuge * kHuge;
   data_ = reinterpret_cast<char*>(at);
   if (data_ > base) ::munmap(base, static_cast<size_t>(data_ - base));
-  char* const end = data_ + length_;
-  if (base + length_ + kHuge > end)
-    ::munmap(end, static_cast<size_t>(base + length_ + kHuge - end));
+  // What is left past the run: never nothing, since the run starts less than kHuge into it.
+  ::munmap(data_ + length_, static_cast<size_t>(base + kHuge - data_));
   ::madvise(data_, length_, MADV_HUGEPAGE);  // a hint: refused, the pages stay small
 }
 
