@@ -1,13 +1,12 @@
 #include "daemon/quota/resources.h"
 
-#include <algorithm>
-#include <cctype>
 #include <limits>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/resource_name.h"
 #include "daemon/queue/job.h"
 
 namespace drocc::quota {
@@ -17,15 +16,6 @@ uint32_t SaturatingMul(uint64_t a, uint64_t b) {
   unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
   return p > std::numeric_limits<uint32_t>::max() ? std::numeric_limits<uint32_t>::max()
                                                   : static_cast<uint32_t>(p);
-}
-
-bool ValidName(std::string_view name) {
-  if (name.empty() || name.size() > 32 || !std::isalpha(static_cast<unsigned char>(name[0]))) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-  });
 }
 
 }  // namespace
@@ -56,7 +46,7 @@ absl::StatusOr<ResourceCatalog> ResourceCatalog::Create(std::vector<BillingUnit>
                      kMaxResources - kBuiltinResources, ", remove some"));
   }
   for (BillingUnit& u : billing_units) {
-    if (!ValidName(u.name)) {
+    if (!IsResourceName(u.name)) {
       return absl::InvalidArgumentError(
           absl::StrCat("billing unit name \"", u.name,
                        "\" is not valid; use a letter followed by letters, digits, - or _"));

@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/resource_name.h"
 
 namespace drocc::server {
 namespace {
@@ -172,6 +174,12 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
       Table unit(n.as_table(), "quota.billing_units");
       Config::BillingUnit u;
       DROCC_TRY(unit.String("name", u.name));
+      if (!IsResourceName(u.name)) {
+        return prefix(absl::InvalidArgumentError(absl::StrCat(
+            "quota.billing_units: name \"", absl::CEscape(u.name),
+            "\" is not a resource name: use a letter, then letters, digits, - or _ (at most ",
+            kMaxResourceNameLength, " characters), e.g. \"billing-hours\"")));
+      }
       DROCC_TRY(unit.Weight("node_weight", u.node_weight_milli));
       DROCC_TRY(unit.Weight("cpu_weight", u.cpu_weight_milli));
       DROCC_TRY(unit.Weight("gpu_weight", u.gpu_weight_milli));

@@ -58,8 +58,14 @@ std::string ToToml(const Config& c) {
       {"log", toml::table{{"level", c.log_level}, {"file", c.log_file}}},
   };
   if (!units.empty()) root["quota"].as_table()->insert("billing_units", units);
+  // toml++ 3.3 writes a string that holds a newline as a literal string, which TOML does not
+  // allow, or, when it starts with one, as a multi-line literal whose first newline every
+  // reader drops: its writer's slips, not the parser's, so the text is written with basic
+  // strings only (newlines escaped).
   std::ostringstream out;
-  out << root;
+  out << toml::toml_formatter(
+      root, toml::toml_formatter::default_flags & ~(toml::format_flags::allow_multi_line_strings |
+                                                    toml::format_flags::allow_literal_strings));
   return out.str();
 }
 

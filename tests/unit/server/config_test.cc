@@ -103,7 +103,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"[limits]\nsubmit_burst = 0\n",
                               "limits.submit_burst = 0 is out of range"},
                       BadCase{"[limits]\nsubmit_rate_per_s = 2.5\n", "must be an integer"},
-                      BadCase{"[limits]\nsubmit_rate = 5\n", "unknown key limits.submit_rate"}));
+                      BadCase{"[limits]\nsubmit_rate = 5\n", "unknown key limits.submit_rate"},
+                      BadCase{"[[quota.billing_units]]\nname = \"\\nsu\"\n",
+                              "name \"\\nsu\" is not a resource name"},
+                      BadCase{"[[quota.billing_units]]\nname = \"9su\"\n",
+                              "name \"9su\" is not a resource name"}));
 
 TEST(ConfigTest, MissingFileIsNotFound) {
   auto c = LoadConfig("/nonexistent/droccd.toml");
