@@ -22,7 +22,7 @@ DEV=$ROOT/deploy/dev
 BUILD=$ROOT/build
 BUILD_ASAN=$ROOT/build-asan
 
-step() { printf '\n===== %s =====\n' "$*" >&2; }
+step() { printf '\n===== %s (%s, %d s in) =====\n' "$*" "$(date +%T)" "$SECONDS" >&2; }
 
 # MPI tests run `mpirun -n 4` directly (outside Slurm) and CI runs as root on a 2-core
 # machine: OpenMPI refuses root without these two, and refuses more ranks than cores
