@@ -61,7 +61,8 @@ class Table {
     if (t_ == nullptr || t_->get(key) == nullptr) return absl::OkStatus();
     std::optional<double> v = t_->get(key)->value<double>();
     const double milli = v ? *v * 1000.0 : -1;
-    if (!v || milli < 0 || milli > 1e12 || std::abs(milli - std::round(milli)) > 1e-6) {
+    if (!v || !std::isfinite(milli) || milli < 0 || milli > 1e12 ||
+        std::abs(milli - std::round(milli)) > 1e-6) {
       return absl::InvalidArgumentError(absl::StrCat(
           name_, ".", key, " must be a number >= 0 with at most three decimals (e.g. 8.0)"));
     }

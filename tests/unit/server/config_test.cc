@@ -92,22 +92,24 @@ TEST_P(BadConfigTest, IsRefusedNamingTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadConfigTest,
-    ::testing::Values(BadCase{"[server]\nsokcet = \"/x\"\n", "unknown key server.sokcet"},
-                      BadCase{"[sever]\n", "unknown section [sever]"},
-                      BadCase{"[store]\npath = 3\n", "store.path must be a string"},
-                      BadCase{"[admission]\nmax_jobs_in_slurm = -1\n", "out of range"},
-                      BadCase{"[server]\nsocket_mode = \"0999\"\n", "octal mode"},
-                      BadCase{"[log]\nlevel = \"loud\"\n", "log.level"},
-                      BadCase{"[server]\nsocket = \"\"\n", "would not listen"},
-                      BadCase{"[server\n", "t.toml:1"},
-                      BadCase{"[limits]\nsubmit_burst = 0\n",
-                              "limits.submit_burst = 0 is out of range"},
-                      BadCase{"[limits]\nsubmit_rate_per_s = 2.5\n", "must be an integer"},
-                      BadCase{"[limits]\nsubmit_rate = 5\n", "unknown key limits.submit_rate"},
-                      BadCase{"[[quota.billing_units]]\nname = \"\\nsu\"\n",
-                              "name \"\\nsu\" is not a resource name"},
-                      BadCase{"[[quota.billing_units]]\nname = \"9su\"\n",
-                              "name \"9su\" is not a resource name"}));
+    ::testing::Values(
+        BadCase{"[server]\nsokcet = \"/x\"\n", "unknown key server.sokcet"},
+        BadCase{"[sever]\n", "unknown section [sever]"},
+        BadCase{"[store]\npath = 3\n", "store.path must be a string"},
+        BadCase{"[admission]\nmax_jobs_in_slurm = -1\n", "out of range"},
+        BadCase{"[server]\nsocket_mode = \"0999\"\n", "octal mode"},
+        BadCase{"[log]\nlevel = \"loud\"\n", "log.level"},
+        BadCase{"[server]\nsocket = \"\"\n", "would not listen"}, BadCase{"[server\n", "t.toml:1"},
+        BadCase{"[limits]\nsubmit_burst = 0\n", "limits.submit_burst = 0 is out of range"},
+        BadCase{"[limits]\nsubmit_rate_per_s = 2.5\n", "must be an integer"},
+        BadCase{"[limits]\nsubmit_rate = 5\n", "unknown key limits.submit_rate"},
+        BadCase{"[[quota.billing_units]]\nname = \"\\nsu\"\n",
+                "name \"\\nsu\" is not a resource name"},
+        BadCase{"[[quota.billing_units]]\nname = \"9su\"\n", "name \"9su\" is not a resource name"},
+        BadCase{"[[quota.billing_units]]\nname = \"su\"\nnode_weight = nan\n",
+                "node_weight must be a number >= 0"},
+        BadCase{"[[quota.billing_units]]\nname = \"su\"\ncpu_weight = inf\n",
+                "cpu_weight must be a number >= 0"}));
 
 TEST(ConfigTest, MissingFileIsNotFound) {
   auto c = LoadConfig("/nonexistent/droccd.toml");
