@@ -14,8 +14,10 @@
 # drocc-stage time includes mpirun's start-up. All in one directory (default /tmp; --dir for
 # another filesystem).
 #
-# Usage: bench/staging_bench.sh [BUILD_DIR] [-- --dir DIR --rounds N --large-count N
+# Usage: bench/staging_bench.sh [BUILD_DIR] [-- --dir DIR --rounds N --trees "large small"
+#        --large-count N
 #        --large-mib N --small-count N --small-kib N --nodes "1 2 3"]
+# (the bytes-read table needs the large tree)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:-$REPO/build}
@@ -24,11 +26,12 @@ shift || true
 STAGE=$BUILD/runtime/tools/drocc-stage
 [[ -x $STAGE ]] || { echo "missing $STAGE: build it first (make drocc-stage)" >&2; exit 1; }
 DIR=${TMPDIR:-/tmp}
-ROUNDS=3 LARGE_COUNT=8 LARGE_MIB=256 SMALL_COUNT=20000 SMALL_KIB=16 NODES="1 2 3"
+ROUNDS=3 TREES="large small" LARGE_COUNT=8 LARGE_MIB=256 SMALL_COUNT=20000 SMALL_KIB=16 NODES="1 2 3"
 while (($#)); do
   case $1 in
     --dir) DIR=$2 ;;
     --rounds) ROUNDS=$2 ;;
+    --trees) TREES=$2 ;;
     --large-count) LARGE_COUNT=$2 ;;
     --large-mib) LARGE_MIB=$2 ;;
     --small-count) SMALL_COUNT=$2 ;;
@@ -84,7 +87,7 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname 
 [[ -w /proc/sys/vm/drop_caches ]] || echo "note: not root, the page cache is not dropped between runs"
 
 declare -A BYTES
-for tree in large small; do
+for tree in $TREES; do
   if [[ $tree == large ]]; then
     make_tree "$W/src-$tree" "$LARGE_COUNT" $((LARGE_MIB << 20))
   else
@@ -99,7 +102,8 @@ echo "method once, starting with a different one each round, so that all see the
 echo "'per round' is the median of each round's ratio to that round's cp"
 printf '%-6s %-26s %-12s %10s %12s %10s %10s\n' tree files method seconds MiB/s "vs cp" "per round"
 METHODS=(cp rsync drocc-stage)
-for tree in large small; do
+RAW=""
+for tree in $TREES; do
   if [[ $tree == large ]]; then desc="$LARGE_COUNT x $LARGE_MIB MiB"; else desc="$SMALL_COUNT x $SMALL_KIB KiB"; fi
   declare -A T=() R=()
   for ((r = 0; r < ROUNDS; r++)); do
@@ -115,6 +119,9 @@ for tree in large small; do
     done
   done
   for method in "${METHODS[@]}"; do
+    RAW+="$(printf '%-6s %-12s %s' "$tree" "$method" "${T[$method]}")"$'\n'
+  done
+  for method in "${METHODS[@]}"; do
     s=$(tr ' ' '\n' <<<"${T[$method]}" | grep . | median)
     ratio=$(tr ' ' '\n' <<<"${R[$method]}" | grep . | median)
     awk -v tree="$tree" -v desc="$desc" -v m="$method" -v s="$s" -v cp="$(tr ' ' '\n' <<<"${T[cp]}" | grep . | median)" \
@@ -122,6 +129,10 @@ for tree in large small; do
         printf "%-6s %-26s %-12s %10.2f %12.1f %9.2fx %9.2fx\n", tree, desc, m, s, b / s / 1048576, cp / s, pr }'
   done
 done
+echo
+echo "seconds of each round, in order:"
+printf '%s' "$RAW"
+[[ " $TREES " == *" large "* ]] || exit 0
 echo
 echo "bytes read from the source, stage-in of the large tree ($(numfmt --to=iec "${BYTES[large]}")B)"
 printf '%-6s %22s %26s\n' nodes drocc-stage "cp -r on every node"
