@@ -193,6 +193,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
   Table slurm(root["slurm"].as_table(), "slurm");
   DROCC_TRY(slurm.String("conf", c.slurm_conf));
   DROCC_TRY(slurm.Int("poll_interval_ms", 100, 600'000, c.poll_interval_ms));
+  DROCC_TRY(slurm.Int("reconcile_interval_s", 10, 86400, c.reconcile_interval_s));
   DROCC_TRY(slurm.Unknown());
 
   Table auth(root["auth"].as_table(), "auth");

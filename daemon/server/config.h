@@ -42,6 +42,7 @@ struct Config {
   // [slurm]
   std::string slurm_conf;
   int64_t poll_interval_ms = 1000;
+  int64_t reconcile_interval_s = 60;
   // [auth]
   std::string admin_group = "drocc-admins";
   uint32_t min_uid = 1000;

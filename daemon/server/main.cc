@@ -202,7 +202,8 @@ int Run(const Config& cfg) {
                                .job_tokens = &*job_tokens,
                                .runtime_server = cfg.job_address,
                                .instance = instance->id,
-                               .adopt_untagged = instance->adopt_untagged});
+                               .adopt_untagged = instance->adopt_untagged,
+                               .reconcile_interval = absl::Seconds(cfg.reconcile_interval_s)});
   if (absl::Status s = manager.Start(); !s.ok()) return Fail(s);
 
   api::AuthenticatorOptions auth_options{.munge_max_age_s = cfg.munge_ttl_s};

@@ -45,7 +45,9 @@ std::string ToToml(const Config& c) {
                             {"fair_share_resource", c.fair_share_resource},
                             {"default_time_limit_min", c.default_time_limit_min},
                             {"always_billed", always_billed}}},
-      {"slurm", toml::table{{"conf", c.slurm_conf}, {"poll_interval_ms", c.poll_interval_ms}}},
+      {"slurm", toml::table{{"conf", c.slurm_conf},
+                            {"poll_interval_ms", c.poll_interval_ms},
+                            {"reconcile_interval_s", c.reconcile_interval_s}}},
       {"auth", toml::table{{"admin_group", c.admin_group},
                            {"min_uid", int64_t{c.min_uid}},
                            {"munge_ttl_s", c.munge_ttl_s}}},
@@ -84,6 +86,8 @@ void CheckBounds(const Config& c) {
   DROCC_FUZZ_CHECK(c.default_time_limit_min >= 1, absl::StrCat(c.default_time_limit_min));
   DROCC_FUZZ_CHECK(c.poll_interval_ms >= 100 && c.poll_interval_ms <= 600'000,
                    absl::StrCat(c.poll_interval_ms));
+  DROCC_FUZZ_CHECK(c.reconcile_interval_s >= 10 && c.reconcile_interval_s <= 86400,
+                   absl::StrCat(c.reconcile_interval_s));
   DROCC_FUZZ_CHECK(c.munge_ttl_s >= 1 && c.munge_ttl_s <= 86400, absl::StrCat(c.munge_ttl_s));
   for (const Config::BillingUnit& u : c.billing_units) {
     DROCC_FUZZ_CHECK(u.node_weight_milli >= 0 && u.cpu_weight_milli >= 0 && u.gpu_weight_milli >= 0,

@@ -35,6 +35,7 @@ TEST(ConfigTest, TheDocumentedExampleParsesToTheDefaults) {
   EXPECT_EQ(c->store_path, defaults.store_path);
   EXPECT_EQ(c->max_jobs_in_slurm, defaults.max_jobs_in_slurm);
   EXPECT_EQ(c->poll_interval_ms, defaults.poll_interval_ms);
+  EXPECT_EQ(c->reconcile_interval_s, defaults.reconcile_interval_s);
   EXPECT_EQ(c->munge_ttl_s, defaults.munge_ttl_s);
   EXPECT_EQ(c->log_level, defaults.log_level);
   EXPECT_EQ(c->submit_rate_per_s, defaults.submit_rate_per_s);
@@ -61,6 +62,7 @@ tcp_listen = "127.0.0.1:7890"
 max_jobs_in_slurm = 8
 [slurm]
 poll_interval_ms = 250
+reconcile_interval_s = 300
 [auth]
 min_uid = 500
 )",
@@ -71,6 +73,7 @@ min_uid = 500
   EXPECT_EQ(c->tcp_listen, "127.0.0.1:7890");
   EXPECT_EQ(c->max_jobs_in_slurm, 8u);
   EXPECT_EQ(c->poll_interval_ms, 250);
+  EXPECT_EQ(c->reconcile_interval_s, 300);
   EXPECT_EQ(c->min_uid, 500u);
 }
 
@@ -109,7 +112,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[[quota.billing_units]]\nname = \"su\"\nnode_weight = nan\n",
                 "node_weight must be a number >= 0"},
         BadCase{"[[quota.billing_units]]\nname = \"su\"\ncpu_weight = inf\n",
-                "cpu_weight must be a number >= 0"}));
+                "cpu_weight must be a number >= 0"},
+        BadCase{"[slurm]\nreconcile_interval_s = 5\n",
+                "slurm.reconcile_interval_s = 5 is out of range"}));
 
 TEST(ConfigTest, MissingFileIsNotFound) {
   auto c = LoadConfig("/nonexistent/droccd.toml");
