@@ -60,6 +60,7 @@ shutdown_grace_s = 5
 path = "$T/droccd.db"
 [slurm]
 poll_interval_ms = 300
+reconcile_interval_s = ${DROCC_E2E_RECONCILE_S:-60}
 [auth]
 admin_group = "drocc-admins"
 [log]

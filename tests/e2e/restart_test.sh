@@ -3,7 +3,8 @@
 # followed to its end, and Slurm holds exactly one job for it. Also: a second droccd on the
 # same database, SIGTERM, and an online backup restored.
 . "$(dirname "$0")/lib.sh"
-start_droccd
+# Reconciliation every 10 s (slurm.reconcile_interval_s), checked after the restart below.
+DROCC_E2E_RECONCILE_S=10 start_droccd
 write_script alice short.sbatch <<'JOB'
 #!/bin/bash
 sleep 15
@@ -15,12 +16,27 @@ stop_droccd KILL
 log "droccd killed while job $id runs"
 sleep 2
 start_droccd
+reconciled() { as_root_drocc admin status -o json | jq -r '.last_reconciliation // 0'; }
+deadline=$((SECONDS + 15))
+while reconciled_at_start=$(reconciled) && ((reconciled_at_start == 0)); do
+  ((SECONDS < deadline)) || fail "no reconciliation at start-up in 15 s"
+  sleep 0.2
+done
 wait_state alice "$id" 90 COMPLETED FAILED CANCELLED TIMEOUT LOST
 assert_eq "$(field alice "$id" state)" COMPLETED "state after the restart"
 assert_eq "$(field alice "$id" exit_code)" 0 "exit code after the restart"
 n=$(slurm_jobs_of "$id")
 assert_eq "$n" 1 "Slurm jobs carrying drocc:$id"
 assert_contains "$(as alice drocc logs "$id")" "done sleeping" "output"
+# ... and again reconcile_interval_s after the one at start-up.
+deadline=$((SECONDS + 25))
+while reconciled=$(reconciled) && ((reconciled == reconciled_at_start)); do
+  ((SECONDS < deadline)) || fail "no reconciliation in 25 s after the one at start-up ($reconciled_at_start)"
+  sleep 1
+done
+((reconciled >= reconciled_at_start + 10)) ||
+  fail "reconciled at $reconciled, less than reconcile_interval_s = 10 after $reconciled_at_start"
+log "reconciled at start-up ($reconciled_at_start) and again $((reconciled - reconciled_at_start)) s later"
 
 # A restart while a job waits in drocc's queue (drained) keeps it and admits it later.
 as dana drocc admin drain --reason "restart test" >/dev/null
