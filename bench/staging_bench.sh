@@ -15,9 +15,8 @@
 # another filesystem).
 #
 # Usage: bench/staging_bench.sh [BUILD_DIR] [-- --dir DIR --rounds N --trees "large small"
-#        --large-count N
-#        --large-mib N --small-count N --small-kib N --nodes "1 2 3"]
-# (the bytes-read table needs the large tree)
+#        --large-count N --large-mib N --small-count N --small-kib N --nodes "1 2 3"]
+# (--trees small times the small tree alone; the bytes-read table needs the large tree)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:-$REPO/build}
@@ -40,6 +39,9 @@ while (($#)); do
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
   shift 2
+done
+for tree in $TREES; do
+  [[ $tree == large || $tree == small ]] || { echo "--trees: \"$tree\" is neither large nor small" >&2; exit 2; }
 done
 for tool in cp rsync mpirun jq; do
   command -v "$tool" >/dev/null || { echo "$tool is needed (apt-get install $tool)" >&2; exit 1; }
@@ -102,7 +104,7 @@ echo "method once, starting with a different one each round, so that all see the
 echo "'per round' is the median of each round's ratio to that round's cp"
 printf '%-6s %-26s %-12s %10s %12s %10s %10s\n' tree files method seconds MiB/s "vs cp" "per round"
 METHODS=(cp rsync drocc-stage)
-RAW=""
+RAW=""  # each round's seconds, listed after the table
 for tree in $TREES; do
   if [[ $tree == large ]]; then desc="$LARGE_COUNT x $LARGE_MIB MiB"; else desc="$SMALL_COUNT x $SMALL_KIB KiB"; fi
   declare -A T=() R=()
@@ -120,8 +122,6 @@ for tree in $TREES; do
   done
   for method in "${METHODS[@]}"; do
     RAW+="$(printf '%-6s %-12s %s' "$tree" "$method" "${T[$method]}")"$'\n'
-  done
-  for method in "${METHODS[@]}"; do
     s=$(tr ' ' '\n' <<<"${T[$method]}" | grep . | median)
     ratio=$(tr ' ' '\n' <<<"${R[$method]}" | grep . | median)
     awk -v tree="$tree" -v desc="$desc" -v m="$method" -v s="$s" -v cp="$(tr ' ' '\n' <<<"${T[cp]}" | grep . | median)" \
